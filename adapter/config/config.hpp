@@ -1,0 +1,80 @@
+// Helsebro's configuration: every option is declared once (key, type, default, description) in
+// config.cpp; loading refuses unknown keys and bad values with file:line:column and a hint.
+// A loaded Config is immutable and shared; a reload builds a new one.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace helsebro::config {
+
+struct Client {
+    std::string id;                                // recorded as the sender of everything it sends
+    std::array<unsigned char, 32> token_sha256{};  // SHA-256 of the bearer token; never the token
+};
+
+struct Config {
+    std::string source_path;  // the file it was loaded from
+
+    struct Http {
+        std::string listen_host = "127.0.0.1";
+        std::uint16_t listen_port = 8080;
+        unsigned threads = 0;  // 0: one per CPU core
+        std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+        std::uint32_t max_header_bytes = 16 * 1024;
+        unsigned read_timeout_seconds = 30;
+        unsigned write_timeout_seconds = 30;
+        unsigned idle_timeout_seconds = 60;
+        unsigned shutdown_grace_seconds = 20;
+        std::string public_base_url;  // empty: http://{listen}/fhir
+    } http;
+
+    struct Store {
+        std::string data_dir = "data";
+        unsigned group_commit_max_batch = 512;
+        unsigned busy_timeout_ms = 5000;
+        unsigned read_connections = 4;
+    } store;
+
+    struct Fhir {
+        unsigned max_json_depth = 64;
+    } fhir;
+
+    struct Auth {
+        bool demo_client = false;  // create and accept a local demo client's token in data_dir
+        std::vector<Client> clients;
+    } auth;
+
+    struct Log {
+        std::string level = "info";  // trace, debug, info, warn, error
+    } log;
+};
+
+struct LoadError {
+    std::string file;
+    int line = 0;    // 1-based; 0 when not tied to a place in the file
+    int column = 0;  // 1-based
+    std::string message;
+    std::string hint;               // e.g. "did you mean 'max_body_bytes'?"; may be empty
+    std::string to_string() const;  // "file:line:column: message (hint)"
+};
+
+using LoadResult = std::variant<std::shared_ptr<const Config>, std::vector<LoadError>>;
+
+LoadResult load_file(const std::string& path);
+LoadResult load_string(const std::string& yaml, const std::string& name);
+
+// The command line's --listen and --data-dir, checked as the file's values are. Either a new
+// Config or a sentence saying what is wrong.
+std::variant<std::shared_ptr<const Config>, std::string> with_overrides(
+    const Config& base, const std::optional<std::string>& listen, const std::optional<std::string>& data_dir);
+
+// Every option with type, default and description, as Markdown (for `helsebro config-reference`).
+std::string reference_markdown();
+
+}  // namespace helsebro::config
