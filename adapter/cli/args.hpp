@@ -1,0 +1,35 @@
+// A small argument parser: the commands take few options, each documented once in its Command.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace helsebro::cli {
+
+struct OptionSpec {
+    std::string name;  // "--config"
+    std::string value_name;  // "FILE"; empty for a flag
+    std::string help;
+    bool required = false;
+};
+
+struct Command {
+    std::string name;
+    std::string summary;
+    std::vector<OptionSpec> options;
+    std::string details;  // extra paragraphs for `helsebro COMMAND --help`
+};
+
+struct Parsed {
+    std::map<std::string, std::string> values;
+    bool help = false;
+    std::string error;  // set when the arguments are wrong
+    std::optional<std::string> get(const std::string& name) const;
+};
+
+Parsed parse_args(const Command& cmd, const std::vector<std::string>& args);
+std::string command_help(const Command& cmd);
+
+}  // namespace helsebro::cli

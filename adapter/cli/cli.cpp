@@ -1,0 +1,145 @@
+#include "adapter/cli/cli.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <iterator>
+
+#include "adapter/auth/auth.hpp"
+#include "adapter/cli/args.hpp"
+#include "adapter/cli/serve.hpp"
+#include "adapter/config/config.hpp"
+
+namespace helsebro::cli {
+
+namespace {
+
+const Command serve_cmd{
+    "serve",
+    "Run the daemon: the FHIR API at /fhir, stored durably in the data directory.",
+    {{"--config", "FILE", "The YAML configuration (see config/helsebro.yaml).", true},
+     {"--listen", "HOST:PORT", "Listen here instead of http.listen (port 0: any free port).", false},
+     {"--data-dir", "DIR", "Keep data here instead of store.data_dir.", false}},
+    "SIGTERM or SIGINT stops it gracefully: no new connections, requests in flight finish, the store\n"
+    "closes cleanly. Under systemd (Type=notify) it reports READY=1 once it listens."};
+
+const Command check_cmd{"check-config",
+                        "Load a configuration the way `serve` does and report every problem, without "
+                        "starting anything. Exit 0 when it is valid, 1 otherwise.",
+                        {{"--config", "FILE", "The YAML configuration to check.", true}},
+                        {}};
+
+const Command reference_cmd{"config-reference", "Print every configuration option with its type, default and meaning.",
+                            {}, {}};
+
+const Command hash_cmd{"hash-token",
+                       "Read a client's bearer token from standard input and print its SHA-256, the form in "
+                       "which auth.clients[].token_sha256 keeps it.",
+                       {},
+                       "Example: head -c 32 /dev/urandom | base64 | tr -d '\\n=' | tee token.txt | helsebro hash-token"};
+
+const Command version_cmd{"version", "Print the version.", {}, {}};
+
+const std::vector<const Command*> commands{&serve_cmd, &check_cmd, &reference_cmd, &hash_cmd, &version_cmd};
+
+std::string main_help() {
+    std::string out =
+        "Helsebro " HELSEBRO_VERSION " - FHIR R4 integration for shared care plans and handovers.\n\n"
+        "Usage: helsebro COMMAND [OPTIONS]\n\nCommands:\n";
+    for (const auto* c : commands) {
+        std::string left = "  " + c->name;
+        left.resize(20, ' ');
+        auto end = c->summary.find(". ");
+        out += left + (end == std::string::npos ? c->summary : c->summary.substr(0, end + 1)) + "\n";
+    }
+    out += "\n`helsebro COMMAND --help` explains a command and its options.\n";
+    return out;
+}
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("helsebro");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
+    spdlog::set_level(spdlog::level::from_str(level));
+    for (const char* name : {"http", "store", "ingress", "auth"}) spdlog::register_logger(logger->clone(name));
+}
+
+std::shared_ptr<const config::Config> load_or_report(const std::string& path) {
+    auto result = config::load_file(path);
+    if (auto* errors = std::get_if<std::vector<config::LoadError>>(&result)) {
+        for (const auto& e : *errors) std::cerr << e.to_string() << "\n";
+        std::cerr << errors->size() << " problem" << (errors->size() == 1 ? "" : "s") << " in " << path << "\n";
+        return nullptr;
+    }
+    return std::get<std::shared_ptr<const config::Config>>(result);
+}
+
+int run_serve(const Parsed& p) {
+    auto config = load_or_report(*p.get("--config"));
+    if (!config) return 1;
+    auto overridden = config::with_overrides(*config, p.get("--listen"), p.get("--data-dir"));
+    if (auto* error = std::get_if<std::string>(&overridden)) {
+        std::cerr << "helsebro serve: " << *error << "\n";
+        return 2;
+    }
+    config = std::get<std::shared_ptr<const config::Config>>(overridden);
+    setup_logging(config->log.level);
+    return serve(config);
+}
+
+int run_check(const Parsed& p) {
+    auto config = load_or_report(*p.get("--config"));
+    if (!config) return 1;
+    std::cout << *p.get("--config") << " is valid.\n";
+    return 0;
+}
+
+int run_hash() {
+    std::string token(std::istreambuf_iterator<char>(std::cin), {});
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    if (token.empty()) {
+        std::cerr << "helsebro hash-token: no token on standard input\n";
+        return 2;
+    }
+    std::cout << auth::to_hex(auth::sha256(token)) << "\n";
+    return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << main_help();
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") args[0] = "version";
+    const Command* cmd = nullptr;
+    for (const auto* c : commands)
+        if (c->name == args[0]) cmd = c;
+    if (!cmd) {
+        std::cerr << "helsebro: unknown command '" << args[0] << "'\n\n" << main_help();
+        return 2;
+    }
+    auto parsed = parse_args(*cmd, {args.begin() + 1, args.end()});
+    if (parsed.help) {
+        std::cout << command_help(*cmd);
+        return 0;
+    }
+    if (!parsed.error.empty()) {
+        std::cerr << "helsebro " << cmd->name << ": " << parsed.error << "\n\n" << command_help(*cmd);
+        return 2;
+    }
+    if (cmd == &serve_cmd) return run_serve(parsed);
+    if (cmd == &check_cmd) return run_check(parsed);
+    if (cmd == &reference_cmd) {
+        std::cout << config::reference_markdown();
+        return 0;
+    }
+    if (cmd == &hash_cmd) return run_hash();
+    std::cout << "helsebro " HELSEBRO_VERSION "\n";
+    return 0;
+}
+
+}  // namespace helsebro::cli

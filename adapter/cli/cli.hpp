@@ -1,0 +1,8 @@
+// The `helsebro` command line: serve, check-config, config-reference, hash-token, version.
+#pragma once
+
+namespace helsebro::cli {
+
+int run(int argc, char** argv);
+
+}  // namespace helsebro::cli

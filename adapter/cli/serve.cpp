@@ -1,0 +1,100 @@
+#include "adapter/cli/serve.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include "adapter/auth/auth.hpp"
+#include "adapter/http/http.hpp"
+#include "adapter/ingress/ingress.hpp"
+#include "adapter/store/store.hpp"
+
+namespace helsebro::cli {
+
+namespace {
+
+void announce_demo_client(const auth::DemoClient& demo, const std::string& address) {
+    auto log = spdlog::default_logger();
+    log->info("{} the demo client's token in {} (readable by this user only).",
+              demo.created ? "Created" : "Using", demo.token_path);
+    log->info("Try: curl -H \"Authorization: Bearer $(cat {})\" -H \"Content-Type: application/fhir+json\" "
+              "-d '{{\"resourceType\":\"Patient\",\"active\":true}}' http://{}/fhir/Patient",
+              demo.token_path, address);
+}
+
+http::ServerOptions server_options(const config::Config& c) {
+    http::ServerOptions o;
+    o.host = c.http.listen_host;
+    o.port = c.http.listen_port;
+    o.threads = c.http.threads;
+    o.max_body_bytes = c.http.max_body_bytes;
+    o.max_header_bytes = c.http.max_header_bytes;
+    o.read_timeout_seconds = c.http.read_timeout_seconds;
+    o.write_timeout_seconds = c.http.write_timeout_seconds;
+    o.idle_timeout_seconds = c.http.idle_timeout_seconds;
+    o.shutdown_grace_seconds = c.http.shutdown_grace_seconds;
+    return o;
+}
+
+}  // namespace
+
+int serve(std::shared_ptr<const config::Config> config) {
+    auto log = spdlog::default_logger();
+    store::StoreOptions so{config->store.data_dir, config->store.group_commit_max_batch,
+                           config->store.busy_timeout_ms, config->store.read_connections};
+    std::unique_ptr<store::Store> store;
+    try {
+        store = std::make_unique<store::Store>(so);
+    } catch (const std::exception& e) {
+        log->critical("Cannot open the store in {}: {}", config->store.data_dir, e.what());
+        return 1;
+    }
+
+    auto clients = config->auth.clients;
+    std::optional<auth::DemoClient> demo;
+    if (config->auth.demo_client) {
+        try {
+            demo = auth::ensure_demo_client(config->store.data_dir);
+        } catch (const std::exception& e) {
+            log->critical("Cannot set up the demo client: {}", e.what());
+            return 1;
+        }
+        clients.push_back(demo->client);
+    }
+    if (clients.empty()) log->warn("No clients are configured: every FHIR request but metadata will get 401.");
+
+    // The API needs the bound port for its base URL when the config asked for port 0.
+    http::ServerOptions options = server_options(*config);
+    std::unique_ptr<ingress::FhirApi> api;
+    struct Forward final : http::Handler {
+        ingress::FhirApi* api = nullptr;
+        std::optional<http::Response> check_head(http::Request& h) override { return api->check_head(h); }
+        void handle(http::Request r, http::Respond done) override { api->handle(std::move(r), std::move(done)); }
+        http::Response error(int s, std::string_view m) override { return api->error(s, m); }
+    } forward;
+    http::Server server(options, forward);
+    try {
+        server.listen();
+    } catch (const std::exception& e) {
+        log->critical("Cannot listen on {}:{}: {}", options.host, options.port, e.what());
+        return 1;
+    }
+    auto bound = std::make_shared<config::Config>(*config);
+    bound->http.listen_port = server.port();
+    api = std::make_unique<ingress::FhirApi>(bound, *store, auth::Authenticator(clients));
+    forward.api = api.get();
+
+    log->info("Helsebro {} is listening on {} (data in {}).", HELSEBRO_VERSION, server.address(),
+              config->store.data_dir);
+    if (demo) announce_demo_client(*demo, server.address());
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s", server.address().c_str());
+
+    server.run();
+
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+    store->close();
+    log->info("Stopped cleanly; every acknowledged request is in the store.");
+    return 0;
+}
+
+}  // namespace helsebro::cli

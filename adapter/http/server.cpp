@@ -1,0 +1,369 @@
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "adapter/http/http.hpp"
+
+namespace helsebro::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using std::chrono::seconds;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+// RFC 9110 IMF-fixdate, recomputed at most once a second per thread.
+const std::string& http_date() {
+    thread_local std::time_t cached_at = 0;
+    thread_local std::string cached;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_at) {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char buf[64];
+        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached = buf;
+        cached_at = now;
+    }
+    return cached;
+}
+
+}  // namespace
+
+std::string_view Request::header(std::string_view name) const {
+    for (const auto& h : headers)
+        if (iequals(h.name, name)) return h.value;
+    return {};
+}
+
+class Session;
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+    ServerOptions options;
+    Handler& handler;
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    net::signal_set signals{ioc};
+    net::steady_timer grace{ioc};
+    std::shared_ptr<spdlog::logger> log;
+
+    std::mutex sessions_mutex;
+    std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
+    std::uint64_t next_session = 0;
+    std::atomic<bool> stopping{false};
+
+    Impl(ServerOptions o, Handler& h) : options(std::move(o)), handler(h) {
+        log = spdlog::get("http");
+        if (!log) log = spdlog::default_logger()->clone("http");
+    }
+
+    void accept();
+    void begin_stop();
+    void session_ended(std::uint64_t id);
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket socket, std::shared_ptr<Server::Impl> server, std::uint64_t id)
+        : stream_(std::move(socket)), server_(std::move(server)), id_(id) {
+        beast::error_code ec;
+        auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string();
+    }
+    ~Session() { server_->session_ended(id_); }
+
+    void start() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_head(); });
+    }
+
+    // From Server::stop: an idle connection closes now, a busy one after its response.
+    void drain() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            self->draining_ = true;
+            if (self->state_ == State::reading_head && self->buffer_.size() == 0) self->close();
+        });
+    }
+
+    void force_close() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+    }
+
+private:
+    enum class State { reading_head, reading_body, handling, writing, closed };
+
+    const ServerOptions& options() const { return server_->options; }
+
+    void read_head() {
+        if (draining_ && buffer_.size() == 0) return close();
+        state_ = State::reading_head;
+        parser_.emplace();
+        parser_->header_limit(options().max_header_bytes);
+        parser_->body_limit(options().max_body_bytes);
+        stream_.expires_after(seconds(options().idle_timeout_seconds));
+        bhttp::async_read_header(stream_, buffer_, *parser_,
+                                 beast::bind_front_handler(&Session::on_head, shared_from_this()));
+    }
+
+    void on_head(beast::error_code ec, std::size_t) {
+        if (ec) return read_failed(ec, /*in_request=*/buffer_.size() > 0);
+        head_ = Request{};
+        const auto& msg = parser_->get();
+        head_.method = std::string(msg.method_string());
+        head_.target = std::string(msg.target());
+        head_.remote = remote_;
+        for (const auto& f : msg) head_.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+
+        auto length = parser_->content_length();
+        if (length && *length > options().max_body_bytes)
+            return reply(server_->handler.error(413, "The request body is larger than this server accepts."), true);
+        if (auto early = server_->handler.check_head(head_)) {
+            bool unread_body = !parser_->is_done();
+            return reply(std::move(*early), unread_body);
+        }
+        if (parser_->is_done()) return dispatch();
+        if (iequals(head_.header("expect"), "100-continue")) return send_continue();
+        read_body();
+    }
+
+    void send_continue() {
+        continue_ = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+        stream_.expires_after(seconds(options().write_timeout_seconds));
+        bhttp::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->read_body();
+        });
+    }
+
+    void read_body() {
+        state_ = State::reading_body;
+        stream_.expires_after(seconds(options().read_timeout_seconds));
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&Session::on_body, shared_from_this()));
+    }
+
+    void on_body(beast::error_code ec, std::size_t) {
+        if (ec) return read_failed(ec, true);
+        dispatch();
+    }
+
+    void dispatch() {
+        state_ = State::handling;
+        Request request = std::move(head_);  // keeps what check_head learned
+        request.body = std::move(parser_->get().body());
+        keep_alive_ = parser_->get().keep_alive();
+        // Holds the io_context open while the store finishes the request on its own thread.
+        auto work = std::make_shared<net::executor_work_guard<net::io_context::executor_type>>(
+            server_->ioc.get_executor());
+        auto self = shared_from_this();
+        auto respond = [self, work](Response r) mutable {
+            net::post(self->stream_.get_executor(), [self, work, r = std::move(r)]() mutable {
+                self->reply(std::move(r), false);
+                work.reset();
+            });
+        };
+        try {
+            server_->handler.handle(std::move(request), std::move(respond));
+        } catch (const std::exception& e) {
+            server_->log->error("A request handler failed unexpectedly: {}", e.what());
+            reply(server_->handler.error(500, "The server failed to handle the request."), false);
+        }
+    }
+
+    void read_failed(beast::error_code ec, bool in_request) {
+        if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+            ec == net::error::connection_reset)
+            return close();
+        if (ec == beast::error::timeout) {
+            if (!in_request) return close();  // an idle keep-alive connection, not an error
+            return reply(server_->handler.error(408, "The request was not received in time."), true);
+        }
+        if (ec == bhttp::error::body_limit)
+            return reply(server_->handler.error(413, "The request body is larger than this server accepts."), true);
+        if (ec == bhttp::error::header_limit)
+            return reply(server_->handler.error(431, "The request header is larger than this server accepts."), true);
+        server_->log->debug("Malformed HTTP from a client: {}", ec.message());
+        reply(server_->handler.error(400, "The request is not valid HTTP/1.1: " + ec.message() + "."), true);
+    }
+
+    void reply(Response r, bool close_after) {
+        if (state_ == State::closed) return;
+        state_ = State::writing;
+        auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+        res->version(11);
+        res->result(static_cast<unsigned>(r.status));
+        res->set(bhttp::field::server, "helsebro");
+        res->set(bhttp::field::date, http_date());
+        for (auto& h : r.headers) res->insert(h.name, h.value);
+        res->body() = std::move(r.body);
+        close_after_ = close_after || r.close || !keep_alive_ || draining_;
+        res->keep_alive(!close_after_);
+        res->prepare_payload();
+        response_ = res;
+        stream_.expires_after(seconds(options().write_timeout_seconds));
+        bhttp::async_write(stream_, *res, beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        response_.reset();
+        keep_alive_ = true;
+        if (ec || close_after_) return close();
+        read_head();
+    }
+
+    void close() {
+        if (state_ == State::closed) return;
+        state_ = State::closed;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    std::shared_ptr<Server::Impl> server_;
+    std::uint64_t id_;
+    std::string remote_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    Request head_;
+    std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+    std::shared_ptr<bhttp::response<bhttp::empty_body>> continue_;
+    State state_ = State::reading_head;
+    bool keep_alive_ = true;
+    bool close_after_ = false;
+    bool draining_ = false;
+};
+
+void Server::Impl::accept() {
+    acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+        if (ec) {
+            if (ec == net::error::operation_aborted || self->stopping) return;
+            self->log->warn("Accepting a connection failed: {}", ec.message());
+        } else {
+            std::shared_ptr<Session> session;
+            {
+                std::lock_guard lock(self->sessions_mutex);
+                auto id = self->next_session++;
+                session = std::make_shared<Session>(std::move(s), self, id);
+                self->sessions.emplace(id, session);
+            }
+            session->start();
+        }
+        if (!self->stopping) self->accept();
+    });
+}
+
+void Server::Impl::begin_stop() {
+    if (stopping.exchange(true)) return;
+    log->info("Stopping: no new connections; finishing requests in flight (up to {} s).",
+              options.shutdown_grace_seconds);
+    beast::error_code ec;
+    acceptor.close(ec);
+    signals.cancel(ec);
+    std::vector<std::shared_ptr<Session>> live;
+    {
+        std::lock_guard lock(sessions_mutex);
+        for (auto& [id, w] : sessions)
+            if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) s->drain();
+    grace.expires_after(seconds(options.shutdown_grace_seconds));
+    grace.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec) return;  // every session ended in time
+        self->log->warn("Requests still in flight after the grace period; closing their connections.");
+        std::vector<std::shared_ptr<Session>> left;
+        {
+            std::lock_guard lock(self->sessions_mutex);
+            for (auto& [id, w] : self->sessions)
+                if (auto s = w.lock()) left.push_back(std::move(s));
+        }
+        for (auto& s : left) s->force_close();
+        // A request whose answer never comes must not keep the process alive past the grace period.
+        self->ioc.stop();
+    });
+    session_ended(static_cast<std::uint64_t>(-1));
+}
+
+void Server::Impl::session_ended(std::uint64_t id) {
+    bool none_left;
+    {
+        std::lock_guard lock(sessions_mutex);
+        sessions.erase(id);
+        none_left = sessions.empty();
+    }
+    if (none_left && stopping) net::post(ioc, [self = shared_from_this()] { self->grace.cancel(); });
+}
+
+Server::Server(ServerOptions options, Handler& handler)
+    : impl_(std::make_shared<Impl>(std::move(options), handler)) {}
+
+Server::~Server() = default;
+
+void Server::listen() {
+    auto& d = *impl_;
+    auto address = net::ip::make_address(d.options.host);
+    tcp::endpoint ep(address, d.options.port);
+    d.acceptor.open(ep.protocol());
+    d.acceptor.set_option(net::socket_base::reuse_address(true));
+    if (address.is_v6()) d.acceptor.set_option(net::ip::v6_only(true));
+    d.acceptor.bind(ep);
+    d.acceptor.listen(net::socket_base::max_listen_connections);
+}
+
+std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::string Server::address() const {
+    auto ep = impl_->acceptor.local_endpoint();
+    auto host = ep.address().to_string();
+    if (ep.address().is_v6()) host = "[" + host + "]";
+    return host + ":" + std::to_string(ep.port());
+}
+
+void Server::run() {
+    auto& d = *impl_;
+    d.signals.add(SIGTERM);
+    d.signals.add(SIGINT);
+    d.signals.async_wait([impl = impl_](beast::error_code ec, int sig) {
+        if (ec) return;
+        impl->log->info("Received {}.", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        impl->begin_stop();
+    });
+    d.accept();
+    unsigned n = d.options.threads ? d.options.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < n; ++i) threads.emplace_back([&d] { d.ioc.run(); });
+    d.ioc.run();
+    for (auto& t : threads) t.join();
+}
+
+void Server::stop() {
+    net::post(impl_->ioc, [impl = impl_] { impl->begin_stop(); });
+}
+
+}  // namespace helsebro::http

@@ -1,0 +1,241 @@
+#include "adapter/ingress/bundle.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "adapter/ingress/reply.hpp"
+#include "adapter/store/store.hpp"
+
+namespace helsebro::ingress {
+
+namespace {
+
+std::string entry_path(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
+
+fhir::Issue make_issue(std::string code, std::string text, std::string where) {
+    fhir::Issue i;
+    i.code = std::move(code);
+    i.diagnostics = std::move(text);
+    i.expression.push_back(std::move(where));
+    return i;
+}
+
+void refuse(PlannedEntry& e, int status, fhir::Issue issue) {
+    e.refused_status = status;
+    e.issues.push_back(std::move(issue));
+}
+
+void check_entry(PlannedEntry& e, Value& entry) {
+    auto at = entry_path(e.index);
+    if (!entry.is_object()) return refuse(e, 400, make_issue("structure", "A Bundle entry is a JSON object.", at));
+    if (auto full = entry.string_at("fullUrl")) e.full_url = std::string(*full);
+    Value* request = entry.find("request");
+    if (!request || !request->is_object())
+        return refuse(e, 400, make_issue("required", "Each entry of a transaction or batch needs a request.", at + ".request"));
+    auto method = request->string_at("method");
+    auto url = request->string_at("url");
+    if (!method) return refuse(e, 400, make_issue("required", "request.method is missing.", at + ".request.method"));
+    if (!url) return refuse(e, 400, make_issue("required", "request.url is missing.", at + ".request.url"));
+    e.method = std::string(*method);
+    if (auto v = request->string_at("ifNoneExist")) e.if_none_exist = std::string(*v);
+    if (auto v = request->string_at("ifMatch")) e.if_match = std::string(*v);
+
+    if (e.method != "POST" && e.method != "PUT" && e.method != "GET")
+        return refuse(e, 405, make_issue("not-supported", "This server supports POST, PUT and GET in Bundles, not " + e.method + ".",
+                                         at + ".request.method"));
+    auto parsed = parse_entry_url(*url);
+    if (!parsed)
+        return refuse(e, 400, make_issue("value", "request.url must be a relative FHIR url such as Patient or Patient/123.",
+                                         at + ".request.url"));
+    e.url = std::move(*parsed);
+    bool wants_id = e.method != "POST";
+    if (wants_id != !e.url.id.empty() || (e.method != "GET" && (e.url.version != 0 || !e.url.query.empty())))
+        return refuse(e, 400, make_issue("value",
+                                         e.method == "POST" ? "A POST entry's url is the resource type alone."
+                                                            : "A " + e.method + " entry's url is Type/id.",
+                                         at + ".request.url"));
+    if (e.method == "GET") return;
+
+    Value* resource = entry.find("resource");
+    if (!resource) return refuse(e, 400, make_issue("required", "A " + e.method + " entry needs a resource.", at + ".resource"));
+    auto issues = check_resource(*resource, at + ".resource", e.url.type);
+    if (!issues.empty()) {
+        e.refused_status = 400;
+        e.issues = std::move(issues);
+        return;
+    }
+    if (e.method == "PUT") {
+        auto id = resource->string_at("id");
+        if (!id || *id != e.url.id)
+            return refuse(e, 400, make_issue("value", "The resource's id must be the id in request.url.", at + ".resource.id"));
+    }
+    e.resource = std::move(*resource);
+}
+
+bool is_local_placeholder(const std::string& ref) {
+    return ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:");
+}
+
+// "Patient?identifier=..." : a search to be resolved to exactly one resource.
+std::optional<std::pair<std::string, std::string>> conditional(const std::string& ref) {
+    auto q = ref.find('?');
+    if (q == std::string::npos || ref.find('/') < q) return std::nullopt;
+    return std::make_pair(ref.substr(0, q), ref.substr(q + 1));
+}
+
+std::string quoted(const std::string& s) { return fhir::json::write(Value::string(s)); }
+
+void append_entry_response(std::string& out, const EntryResult& r, bool representation, const std::string& base_url) {
+    out += '{';
+    if (r.ok()) {
+        out += "\"fullUrl\":" + quoted(base_url + "/" + r.type + "/" + r.id) + ',';
+        if (representation) out += "\"resource\":" + r.body + ',';
+        out += "\"response\":{\"status\":" + quoted(status_line(r.status));
+        out += ",\"location\":" + quoted(versioned_path(r.type, r.id, r.version));
+        out += ",\"etag\":" + quoted(etag(r.version));
+        out += ",\"lastModified\":" + quoted(r.last_updated) + "}}";
+    } else {
+        out += "\"response\":{\"status\":" + quoted(status_line(r.status));
+        out += ",\"outcome\":" + fhir::json::write(fhir::operation_outcome(r.issues)) + "}}";
+    }
+}
+
+std::string response_bundle(const char* type, const std::vector<EntryResult>& results, bool representation,
+                             const std::string& base_url, const std::string& now) {
+    std::string out = "{\"resourceType\":\"Bundle\",\"id\":" + quoted(store::new_id()) +
+                      ",\"type\":\"" + type + "\",\"timestamp\":" + quoted(now) + ",\"entry\":[";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (i) out += ',';
+        append_entry_response(out, results[i], representation, base_url);
+    }
+    out += "]}";
+    return out;
+}
+
+BundleOutcome failed(EntryResult r, std::size_t index) {
+    for (auto& issue : r.issues)
+        if (issue.expression.empty()) issue.expression.push_back(entry_path(index));
+    return {false, r.status, fhir::json::write(fhir::operation_outcome(r.issues))};
+}
+
+EntryResult write_entry(store::Tx& tx, std::int64_t message_id, PlannedEntry& e, const std::string& assigned_id) {
+    if (e.method == "POST") return create(tx, message_id, std::move(*e.resource), e.url.type, assigned_id);
+    return update(tx, message_id, std::move(*e.resource), e.url.type, e.url.id, e.if_match);
+}
+
+}  // namespace
+
+Plan plan_bundle(Value& bundle, bool transaction) {
+    Plan plan;
+    plan.transaction = transaction;
+    Value* entries = bundle.find("entry");
+    if (!entries) return plan;
+    if (!entries->is_array()) {
+        plan.issues.push_back(make_issue("structure", "Bundle.entry must be an array.", "Bundle.entry"));
+        return plan;
+    }
+    std::unordered_set<std::string> full_urls;
+    for (std::size_t i = 0; i < entries->items().size(); ++i) {
+        PlannedEntry e;
+        e.index = i;
+        check_entry(e, entries->items()[i]);
+        if (!e.full_url.empty() && !full_urls.insert(e.full_url).second) {
+            e.issues.clear();
+            refuse(e, 400, make_issue("duplicate", "Two entries have the same fullUrl.", entry_path(i) + ".fullUrl"));
+        }
+        if (transaction && e.refused_status) {
+            plan.status = e.refused_status;
+            for (auto& issue : e.issues) plan.issues.push_back(std::move(issue));
+            return plan;
+        }
+        plan.entries.push_back(std::move(e));
+    }
+    return plan;
+}
+
+BundleOutcome run_transaction(store::Tx& tx, std::int64_t message_id, Plan& plan, bool representation,
+                              const std::string& base_url) {
+    std::vector<EntryResult> results(plan.entries.size());
+    std::vector<std::string> assigned(plan.entries.size());
+    std::unordered_map<std::string, std::string> resolved;  // fullUrl -> Type/id
+
+    // Ids first, so every reference between entries can be rewritten before anything is written.
+    for (auto& e : plan.entries) {
+        if (e.method == "POST") {
+            if (!e.if_none_exist.empty()) {
+                auto existing = find_existing(tx, e.url.type, e.if_none_exist, entry_path(e.index) + ".request.ifNoneExist");
+                if (existing && !existing->ok()) return failed(std::move(*existing), e.index);
+                if (existing) results[e.index] = std::move(*existing);
+            }
+            assigned[e.index] = results[e.index].status ? results[e.index].id : store::new_id();
+            if (!e.full_url.empty()) resolved[e.full_url] = e.url.type + "/" + assigned[e.index];
+        } else if (e.method == "PUT" && !e.full_url.empty()) {
+            resolved[e.full_url] = e.url.type + "/" + e.url.id;
+        }
+    }
+
+    for (auto& e : plan.entries) {
+        if (!e.resource || results[e.index].status) continue;
+        auto error = rewrite_references(*e.resource, [&](const std::string& ref, std::optional<EntryResult>& err)
+                                                         -> std::optional<std::string> {
+            if (auto it = resolved.find(ref); it != resolved.end()) return it->second;
+            if (is_local_placeholder(ref)) {
+                err = failure(400, "not-found", "The reference points at no entry of this transaction.",
+                              entry_path(e.index) + ".resource");
+                return std::nullopt;
+            }
+            if (auto cond = conditional(ref)) {
+                auto match = find_existing(tx, cond->first, cond->second, entry_path(e.index) + ".resource");
+                if (!match) {
+                    err = failure(412, "not-found", "A conditional reference matches no resource.",
+                                  entry_path(e.index) + ".resource");
+                    return std::nullopt;
+                }
+                if (!match->ok()) {
+                    err = std::move(match);
+                    return std::nullopt;
+                }
+                return match->type + "/" + match->id;
+            }
+            return std::nullopt;
+        });
+        if (error) return failed(std::move(*error), e.index);
+    }
+
+    for (const char* method : {"POST", "PUT", "GET"}) {
+        for (auto& e : plan.entries) {
+            if (e.method != method || results[e.index].status) continue;
+            EntryResult r = e.method == "GET" ? read(tx, e.url.type, e.url.id, e.url.version)
+                                              : write_entry(tx, message_id, e, assigned[e.index]);
+            if (!r.ok()) return failed(std::move(r), e.index);
+            results[e.index] = std::move(r);
+        }
+    }
+    return {true, 200, response_bundle("transaction-response", results, representation, base_url, tx.now())};
+}
+
+BundleOutcome run_batch(store::Tx& tx, std::int64_t message_id, Plan& plan, bool representation,
+                        const std::string& base_url) {
+    std::vector<EntryResult> results;
+    results.reserve(plan.entries.size());
+    for (auto& e : plan.entries) {
+        EntryResult r;
+        if (e.refused_status) {
+            r.status = e.refused_status;
+            r.issues = std::move(e.issues);
+        } else if (e.method == "GET") {
+            r = read(tx, e.url.type, e.url.id, e.url.version);
+        } else {
+            std::optional<EntryResult> existing;
+            if (e.method == "POST" && !e.if_none_exist.empty())
+                existing = find_existing(tx, e.url.type, e.if_none_exist, entry_path(e.index) + ".request.ifNoneExist");
+            r = existing ? std::move(*existing) : write_entry(tx, message_id, e, store::new_id());
+        }
+        for (auto& issue : r.issues)
+            if (issue.expression.empty()) issue.expression.push_back(entry_path(e.index));
+        results.push_back(std::move(r));
+    }
+    return {true, 200, response_bundle("batch-response", results, representation, base_url, tx.now())};
+}
+
+}  // namespace helsebro::ingress

@@ -1,0 +1,28 @@
+// The FHIR REST API at /fhir: authentication, content negotiation, routing, and the store jobs that
+// make each write durable before it is answered.
+#pragma once
+
+#include <memory>
+
+#include "adapter/auth/auth.hpp"
+#include "adapter/config/config.hpp"
+#include "adapter/http/http.hpp"
+#include "adapter/store/store.hpp"
+
+namespace helsebro::ingress {
+
+class FhirApi final : public http::Handler {
+public:
+    FhirApi(std::shared_ptr<const config::Config> config, store::Store& store, auth::Authenticator auth);
+    ~FhirApi() override;
+
+    std::optional<http::Response> check_head(http::Request& head) override;
+    void handle(http::Request request, http::Respond respond) override;
+    http::Response error(int status, std::string_view message) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace helsebro::ingress

@@ -1,0 +1,60 @@
+// Create, update and read of single resources inside a store transaction: shared by the REST
+// interactions and by Bundle entries, so both follow the same rules.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapter/store/store.hpp"
+#include "fhir/json.hpp"
+#include "fhir/operation_outcome.hpp"
+
+namespace helsebro::ingress {
+
+using fhir::json::Value;
+
+// The structural checks every stored resource passes (the full validation comes with the type
+// model). `path` names the resource in messages, e.g. "Bundle.entry[2].resource".
+std::vector<fhir::Issue> check_resource(const Value& resource, std::string_view path,
+                                        std::string_view expected_type = {});
+
+struct EntryResult {
+    int status = 0;
+    std::string type;
+    std::string id;
+    std::int64_t version = 0;
+    std::string last_updated;
+    std::string body;                 // the stored resource
+    std::vector<fhir::Issue> issues;  // why it failed, when status >= 400
+    bool ok() const { return status > 0 && status < 400; }
+};
+
+EntryResult failure(int status, std::string code, std::string diagnostics, std::string expression = {});
+
+// Stores `resource` as version 1 of type/id (the id was chosen by the server).
+EntryResult create(store::Tx& tx, std::int64_t message_id, Value resource, std::string_view type,
+                   std::string_view id);
+
+// For If-None-Exist: the one existing match (status 200), an error (400 unsupported search, 412
+// several matches), or nullopt when nothing matches and the create should go on.
+std::optional<EntryResult> find_existing(store::Tx& tx, std::string_view type, std::string_view query,
+                                         std::string_view path);
+
+// Update or create-on-update at type/id. `if_match` is an ETag (W/"n") or empty. An update that
+// changes nothing but meta keeps the current version (so a resent PUT makes no new version).
+EntryResult update(store::Tx& tx, std::int64_t message_id, Value resource, std::string_view type,
+                   std::string_view id, std::string_view if_match);
+
+EntryResult read(store::Tx& tx, std::string_view type, std::string_view id, std::int64_t version);
+
+// Calls `resolve` for every Reference.reference string in the resource and replaces it with the
+// answer when there is one. Stops at the first error, which it returns.
+using ReferenceResolver = std::function<std::optional<std::string>(const std::string& reference,
+                                                                   std::optional<EntryResult>& error)>;
+std::optional<EntryResult> rewrite_references(Value& resource, const ReferenceResolver& resolve);
+
+}  // namespace helsebro::ingress

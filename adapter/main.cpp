@@ -1,0 +1,3 @@
+#include "adapter/cli/cli.hpp"
+
+int main(int argc, char** argv) { return helsebro::cli::run(argc, argv); }

@@ -1,0 +1,449 @@
+#include "adapter/store/store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "adapter/store/schema.hpp"
+#include "adapter/store/sqlite.hpp"
+
+namespace helsebro::store {
+
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Use;
+
+std::string encode_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
+    std::string out;
+    for (const auto& [name, value] : headers) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += '\n';
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> decode_headers(std::string_view text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!text.empty()) {
+        auto eol = text.find('\n');
+        auto line = text.substr(0, eol);
+        auto colon = line.find(": ");
+        if (colon != std::string_view::npos)
+            out.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
+        if (eol == std::string_view::npos) break;
+        text.remove_prefix(eol + 1);
+    }
+    return out;
+}
+
+ResourceVersion version_from_row(Statement& s) {
+    ResourceVersion v;
+    v.type = s.text(0);
+    v.id = s.text(1);
+    v.version = s.int64(2);
+    v.last_updated = s.text(3);
+    v.deleted = s.int64(4) != 0;
+    v.json = s.text(5);
+    return v;
+}
+
+constexpr const char* select_current_sql =
+    "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resource_current c "
+    "JOIN resource_version v ON v.type = c.type AND v.id = c.id AND v.version = c.version "
+    "WHERE c.type = ?1 AND c.id = ?2";
+constexpr const char* select_version_sql =
+    "SELECT type, id, version, last_updated, deleted, body FROM resource_version "
+    "WHERE type = ?1 AND id = ?2 AND version = ?3";
+constexpr const char* select_by_identifier_sql =
+    "SELECT id FROM resource_identifier WHERE type = ?1 AND system = ?2 AND value = ?3 ORDER BY id";
+
+std::vector<std::string> collect_ids(Statement& s) {
+    std::vector<std::string> ids;
+    while (s.step()) ids.push_back(s.text(0));
+    return ids;
+}
+
+// A read-only connection with its statements prepared once.
+struct Reader {
+    Connection db;
+    Statement current;
+    Statement version;
+    Statement by_identifier;
+
+    Reader(const std::string& path, unsigned busy_ms)
+        : db(path, SQLITE_OPEN_READONLY, busy_ms),
+          current(db, select_current_sql),
+          version(db, select_version_sql),
+          by_identifier(db, select_by_identifier_sql) {}
+};
+
+// The writer's connection and the Tx the jobs see.
+class Writer final : public Tx {
+public:
+    Writer(const std::string& path, unsigned busy_ms)
+        : db_(open(path, busy_ms)),
+          begin_(db_, "BEGIN IMMEDIATE"),
+          commit_(db_, "COMMIT"),
+          rollback_(db_, "ROLLBACK"),
+          savepoint_(db_, "SAVEPOINT job"),
+          rollback_to_(db_, "ROLLBACK TO job"),
+          release_(db_, "RELEASE job"),
+          insert_message_(db_,
+                          "INSERT INTO message (received_at, sender, method, target, content_type, "
+                          "kind, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          current_(db_, select_current_sql),
+          insert_version_(db_,
+                          "INSERT INTO resource_version (type, id, version, last_updated, deleted, "
+                          "body, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          upsert_current_(db_,
+                          "INSERT INTO resource_current (type, id, version) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT (type, id) DO UPDATE SET version = excluded.version"),
+          delete_identifiers_(db_, "DELETE FROM resource_identifier WHERE type = ?1 AND id = ?2"),
+          insert_identifier_(db_,
+                             "INSERT OR IGNORE INTO resource_identifier (type, system, value, id) "
+                             "VALUES (?1, ?2, ?3, ?4)"),
+          by_identifier_(db_, select_by_identifier_sql),
+          find_reply_(db_, "SELECT status, headers, body FROM reply WHERE sender = ?1 AND key = ?2"),
+          insert_reply_(db_,
+                        "INSERT INTO reply (sender, key, message_id, status, headers, body) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)") {}
+
+    Connection& db() { return db_; }
+    void begin() { Use(begin_)->run(); }
+    void commit() { Use(commit_)->run(); }
+    void rollback() {
+        if (!sqlite3_get_autocommit(db_.handle())) Use(rollback_)->run();
+    }
+    void savepoint() { Use(savepoint_)->run(); }
+    void rollback_to() { Use(rollback_to_)->run(); }
+    void release() { Use(release_)->run(); }
+    bool in_transaction() const { return !sqlite3_get_autocommit(db_.handle()); }
+    void start_job() { now_ = now_instant(); }
+
+    std::int64_t record_message(const ReceivedMessage& m) override {
+        Use s(insert_message_);
+        s->bind(1, now_).bind(2, m.sender).bind(3, m.method).bind(4, m.target);
+        s->bind(5, m.content_type).bind(6, m.kind).bind_blob(7, m.body);
+        s->run();
+        return sqlite3_last_insert_rowid(db_.handle());
+    }
+
+    std::optional<ResourceVersion> current(std::string_view type, std::string_view id) override {
+        Use s(current_);
+        s->bind(1, type).bind(2, id);
+        if (!s->step()) return std::nullopt;
+        return version_from_row(current_);
+    }
+
+    void put_version(const ResourceVersion& v, std::int64_t message_id,
+                     const std::vector<Identifier>& identifiers) override {
+        {
+            Use s(insert_version_);
+            s->bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated);
+            s->bind(5, std::int64_t{v.deleted}).bind_blob(6, v.json).bind(7, message_id);
+            s->run();
+        }
+        {
+            Use s(upsert_current_);
+            s->bind(1, v.type).bind(2, v.id).bind(3, v.version);
+            s->run();
+        }
+        {
+            Use s(delete_identifiers_);
+            s->bind(1, v.type).bind(2, v.id);
+            s->run();
+        }
+        for (const auto& ident : identifiers) {
+            Use s(insert_identifier_);
+            s->bind(1, v.type).bind(2, ident.system).bind(3, ident.value).bind(4, v.id);
+            s->run();
+        }
+    }
+
+    std::vector<std::string> ids_by_identifier(std::string_view type, std::string_view system,
+                                               std::string_view value) override {
+        Use s(by_identifier_);
+        s->bind(1, type).bind(2, system).bind(3, value);
+        return collect_ids(by_identifier_);
+    }
+
+    std::optional<StoredReply> find_reply(std::string_view sender, std::string_view key) override {
+        Use s(find_reply_);
+        s->bind(1, sender).bind(2, key);
+        if (!s->step()) return std::nullopt;
+        StoredReply r;
+        r.status = static_cast<int>(find_reply_.int64(0));
+        r.headers = decode_headers(find_reply_.text(1));
+        r.body = find_reply_.text(2);
+        return r;
+    }
+
+    void save_reply(std::string_view sender, std::string_view key, std::int64_t message_id,
+                    const StoredReply& reply) override {
+        Use s(insert_reply_);
+        s->bind(1, sender).bind(2, key).bind(3, message_id).bind(4, std::int64_t{reply.status});
+        s->bind(5, encode_headers(reply.headers)).bind_blob(6, reply.body);
+        s->run();
+    }
+
+    const std::string& now() override { return now_; }
+
+private:
+    static Connection& prepare_schema(Connection& db) {
+        db.exec("PRAGMA journal_mode=WAL");
+        db.exec("PRAGMA synchronous=FULL");
+        db.exec("PRAGMA foreign_keys=ON");
+        db.exec(schema_sql);
+        db.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
+        return db;
+    }
+    static Connection open(const std::string& path, unsigned busy_ms) {
+        return Connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_ms);
+    }
+
+    Connection db_;
+    Statement begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
+    Statement insert_message_, current_, insert_version_, upsert_current_, delete_identifiers_,
+        insert_identifier_, by_identifier_, find_reply_, insert_reply_;
+    std::string now_;
+
+public:
+    static void create_schema(const std::string& path, unsigned busy_ms) {
+        Connection db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_ms);
+        prepare_schema(db);
+    }
+};
+
+struct Pending {
+    Job job;
+    Done done;
+};
+
+}  // namespace
+
+struct Store::Impl {
+    StoreOptions options;
+    std::string path;
+    std::shared_ptr<spdlog::logger> log;
+
+    std::unique_ptr<Writer> writer;
+    std::thread thread;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Pending> queue;
+    bool closing = false;
+    Stats stats;
+
+    mutable std::mutex readers_mutex;
+    mutable std::condition_variable reader_free;
+    mutable std::vector<std::unique_ptr<Reader>> readers;
+
+    void run();
+    void run_batch(std::vector<Pending>& batch);
+
+    template <class F>
+    auto with_reader(F&& f) const {
+        std::unique_ptr<Reader> r;
+        {
+            std::unique_lock lock(readers_mutex);
+            reader_free.wait(lock, [&] { return !readers.empty(); });
+            r = std::move(readers.back());
+            readers.pop_back();
+        }
+        struct Return {
+            const Impl* impl;
+            std::unique_ptr<Reader>& r;
+            ~Return() {
+                std::lock_guard lock(impl->readers_mutex);
+                impl->readers.push_back(std::move(r));
+                impl->reader_free.notify_one();
+            }
+        } give_back{this, r};
+        return f(*r);
+    }
+};
+
+Store::Store(const StoreOptions& options) : impl_(std::make_unique<Impl>()) {
+    auto& d = *impl_;
+    d.options = options;
+    d.log = spdlog::get("store");
+    if (!d.log) d.log = spdlog::default_logger()->clone("store");
+    std::filesystem::create_directories(options.data_dir);
+    d.path = (std::filesystem::path(options.data_dir) / "helsebro.db").string();
+    Writer::create_schema(d.path, options.busy_timeout_ms);
+    d.writer = std::make_unique<Writer>(d.path, options.busy_timeout_ms);
+    for (unsigned i = 0; i < std::max(1u, options.read_connections); ++i)
+        d.readers.push_back(std::make_unique<Reader>(d.path, options.busy_timeout_ms));
+    d.thread = std::thread([&d] { d.run(); });
+}
+
+Store::~Store() { close(); }
+
+void Store::close() {
+    auto& d = *impl_;
+    {
+        std::lock_guard lock(d.mutex);
+        if (d.closing && !d.thread.joinable()) return;
+        d.closing = true;
+    }
+    d.wake.notify_all();
+    if (d.thread.joinable()) d.thread.join();
+    if (d.writer) {
+        try {
+            d.writer->db().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch (const std::exception& e) {
+            d.log->warn("The final checkpoint failed ({}); the WAL is replayed at the next start.", e.what());
+        }
+    }
+    {
+        std::lock_guard lock(d.readers_mutex);
+        d.readers.clear();
+    }
+    d.writer.reset();
+}
+
+void Store::submit(Job job, Done done) {
+    auto& d = *impl_;
+    {
+        std::lock_guard lock(d.mutex);
+        if (!d.closing) {
+            d.queue.push_back({std::move(job), std::move(done)});
+            d.wake.notify_one();
+            return;
+        }
+    }
+    done(false);
+}
+
+void Store::Impl::run() {
+    std::vector<Pending> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [&] { return closing || !queue.empty(); });
+            if (queue.empty()) return;  // closing, and everything queued is done
+            auto n = std::min<std::size_t>(queue.size(), std::max(1u, options.group_commit_max_batch));
+            batch.clear();
+            for (std::size_t i = 0; i < n; ++i) {
+                batch.push_back(std::move(queue.front()));
+                queue.pop_front();
+            }
+        }
+        run_batch(batch);
+        batch.clear();  // the completions hold the callers' resources: release them now, not next batch
+    }
+}
+
+// One transaction for the whole batch, a savepoint per job. If the transaction itself fails (disk
+// full, I/O error), no job in it is acknowledged.
+void Store::Impl::run_batch(std::vector<Pending>& batch) {
+    bool committed = false;
+    try {
+        writer->begin();
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            writer->start_job();
+            writer->savepoint();
+            bool ok = false;
+            try {
+                ok = batch[i].job(*writer);
+            } catch (const std::exception& e) {
+                if (!writer->in_transaction()) throw;
+                log->error("A write failed and was rolled back: {}", e.what());
+            }
+            if (!ok) writer->rollback_to();
+            writer->release();
+        }
+        writer->commit();
+        committed = true;
+    } catch (const std::exception& e) {
+        log->error("A commit of {} requests failed; none of them was acknowledged: {}", batch.size(), e.what());
+        try {
+            writer->rollback();
+        } catch (const std::exception& e2) {
+            log->error("Rollback failed: {}", e2.what());
+        }
+    }
+    {
+        std::lock_guard lock(mutex);
+        stats.jobs += batch.size();
+        stats.commits += committed ? 1 : 0;
+    }
+    // A job that rolled itself back still gets committed=true: it ran, and its answer (an error)
+    // is final. Only a failed commit leaves the outcome unknown to the caller.
+    for (auto& p : batch)
+        if (p.done) p.done(committed);
+}
+
+std::optional<ResourceVersion> Store::read(std::string_view type, std::string_view id) const {
+    return impl_->with_reader([&](Reader& r) -> std::optional<ResourceVersion> {
+        Use s(r.current);
+        s->bind(1, type).bind(2, id);
+        if (!s->step()) return std::nullopt;
+        return version_from_row(r.current);
+    });
+}
+
+std::optional<ResourceVersion> Store::read_version(std::string_view type, std::string_view id,
+                                                   std::int64_t version) const {
+    return impl_->with_reader([&](Reader& r) -> std::optional<ResourceVersion> {
+        Use s(r.version);
+        s->bind(1, type).bind(2, id).bind(3, version);
+        if (!s->step()) return std::nullopt;
+        return version_from_row(r.version);
+    });
+}
+
+std::vector<std::string> Store::ids_by_identifier(std::string_view type, std::string_view system,
+                                                  std::string_view value) const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.by_identifier);
+        s->bind(1, type).bind(2, system).bind(3, value);
+        return collect_ids(r.by_identifier);
+    });
+}
+
+Stats Store::stats() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->stats;
+}
+
+std::string Store::database_path() const { return impl_->path; }
+
+std::string new_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::uint64_t hi = rng(), lo = rng();
+    // RFC 9562 version 4 layout, so the ids read as the UUIDs people expect.
+    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+    char buf[37];
+    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                  static_cast<unsigned>(lo >> 48),
+                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    return buf;
+}
+
+std::string now_instant() {
+    using namespace std::chrono;
+    auto now = system_clock::now();
+    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::time_t t = system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    return buf;
+}
+
+}  // namespace helsebro::store

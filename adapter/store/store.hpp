@@ -1,0 +1,116 @@
+// The durable store: resources with full version history, every accepted message as received, and
+// the replies given to idempotent requests — all in SQLite (WAL, synchronous=FULL).
+//
+// Writes are jobs run one after another on a single writer thread; the jobs that queue up while a
+// commit is being flushed share the next commit (group commit), each inside its own SAVEPOINT so one
+// job's failure rolls back only that job. A job's completion runs only after its commit is durable:
+// that is the only point where a caller may acknowledge anything. Reads use a pool of separate
+// connections and never wait for the writer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace helsebro::store {
+
+struct StoreOptions {
+    std::string data_dir;
+    unsigned group_commit_max_batch = 512;
+    unsigned busy_timeout_ms = 5000;
+    unsigned read_connections = 4;
+};
+
+struct ResourceVersion {
+    std::string type;
+    std::string id;
+    std::int64_t version = 0;
+    std::string last_updated;  // FHIR instant, UTC, millisecond precision
+    bool deleted = false;
+    std::string json;          // the resource as stored, meta included
+};
+
+struct ReceivedMessage {
+    std::string sender;  // client id
+    std::string method;
+    std::string target;
+    std::string content_type;
+    std::string kind;    // transaction, batch, message, collection, document, create, update
+    std::string_view body;  // the bytes as received
+};
+
+// A reply kept for an idempotency key, replayed byte for byte when the same request comes again.
+struct StoredReply {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct Identifier {
+    std::string system;
+    std::string value;
+};
+
+// What a write job may do. Valid only inside the job; all of it commits or rolls back together.
+class Tx {
+public:
+    virtual ~Tx() = default;
+    virtual std::int64_t record_message(const ReceivedMessage& m) = 0;
+    virtual std::optional<ResourceVersion> current(std::string_view type, std::string_view id) = 0;
+    // Stores a new version and makes it current; the caller picked version = current + 1.
+    virtual void put_version(const ResourceVersion& v, std::int64_t message_id,
+                             const std::vector<Identifier>& identifiers) = 0;
+    virtual std::vector<std::string> ids_by_identifier(std::string_view type, std::string_view system,
+                                                       std::string_view value) = 0;
+    virtual std::optional<StoredReply> find_reply(std::string_view sender, std::string_view key) = 0;
+    virtual void save_reply(std::string_view sender, std::string_view key, std::int64_t message_id,
+                            const StoredReply& reply) = 0;
+    // The commit's timestamp: one instant for everything written by this job.
+    virtual const std::string& now() = 0;
+};
+
+// Returns false to roll back everything the job did (the others in the batch are unaffected).
+using Job = std::function<bool(Tx&)>;
+// Runs on the writer thread after the commit (committed=true) or its failure (false).
+using Done = std::function<void(bool committed)>;
+
+struct Stats {
+    std::uint64_t jobs = 0;
+    std::uint64_t commits = 0;
+};
+
+class Store {
+public:
+    // Opens (creating if needed) <data_dir>/helsebro.db; throws std::runtime_error at start-up only.
+    explicit Store(const StoreOptions& options);
+    ~Store();  // finishes queued jobs, checkpoints and closes
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    void submit(Job job, Done done);
+    // Stops taking jobs, runs those already queued, closes. Idempotent.
+    void close();
+
+    std::optional<ResourceVersion> read(std::string_view type, std::string_view id) const;
+    std::optional<ResourceVersion> read_version(std::string_view type, std::string_view id,
+                                                std::int64_t version) const;
+    std::vector<std::string> ids_by_identifier(std::string_view type, std::string_view system,
+                                               std::string_view value) const;
+    Stats stats() const;
+    std::string database_path() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// A new server-assigned resource id: 128 random bits as a UUID string.
+std::string new_id();
+// Current time as a FHIR instant, e.g. 2026-11-25T08:30:12.123Z.
+std::string now_instant();
+
+}  // namespace helsebro::store

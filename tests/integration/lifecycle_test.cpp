@@ -1,0 +1,102 @@
+// Starting, stopping and the command line.
+#include <fstream>
+#include <thread>
+
+#include "tests/integration/fixture.hpp"
+
+namespace helsebro::testing {
+namespace {
+
+class Lifecycle : public DaemonTest {};
+
+TEST_F(Lifecycle, SigtermStopsCleanlyAndTellsSystemd) {
+    ASSERT_EQ(client->post("/fhir/Patient", patient_json(synthetic_fnr(18, 8, 67))).status, 201);
+    EXPECT_TRUE(daemon->notify_state().ready);
+    EXPECT_EQ(daemon->terminate(), 0) << daemon->current_log();
+    EXPECT_TRUE(daemon->notify_state().stopping);
+    EXPECT_NE(daemon->current_log().find("Stopped cleanly"), std::string::npos) << daemon->current_log();
+    // A clean stop checkpoints the WAL into the database file.
+    std::error_code ec;
+    auto wal = std::filesystem::file_size(daemon->data_dir() / "helsebro.db-wal", ec);
+    EXPECT_TRUE(ec || wal == 0) << wal;
+}
+
+TEST_F(Lifecycle, SigtermWithAnIdleKeepAliveConnectionStillStopsPromptly) {
+    ASSERT_EQ(client->get("/fhir/metadata").status, 200);  // leaves a keep-alive connection open
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(daemon->terminate(), 0);
+    // Not a timing assertion on speed: only that it did not sit out the 20 s grace period.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+}
+
+TEST_F(Lifecycle, TheDemoTokenFileIsPrivateAndTheLogSaysWhereItIs) {
+    auto path = daemon->data_dir() / "demo-client.token";
+    auto perms = std::filesystem::status(path).permissions();
+    EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all), std::filesystem::perms::none);
+    EXPECT_NE(daemon->current_log().find(path.string()), std::string::npos);
+    EXPECT_EQ(daemon->current_log().find(daemon->token()), std::string::npos) << "the token itself must not be logged";
+}
+
+TEST_F(Lifecycle, HealthChecksAnswerWithoutAToken) {
+    HttpClient anonymous(daemon->port());
+    EXPECT_EQ(anonymous.get("/health/live").status, 200);
+    EXPECT_EQ(anonymous.get("/health/ready").status, 200);
+    EXPECT_EQ(anonymous.get("/elsewhere").status, 404);
+}
+
+TEST(CommandLine, HelpExplainsEveryCommand) {
+    auto main_help = run_command({"--help"});
+    EXPECT_EQ(main_help.exit_code, 0);
+    for (const char* cmd : {"serve", "check-config", "config-reference", "hash-token", "version"}) {
+        EXPECT_NE(main_help.out.find(cmd), std::string::npos) << cmd;
+        auto help = run_command({cmd, "--help"});
+        EXPECT_EQ(help.exit_code, 0) << cmd;
+        EXPECT_NE(help.out.find(std::string("Usage: helsebro ") + cmd), std::string::npos) << help.out;
+    }
+    EXPECT_NE(run_command({"serve", "--help"}).out.find("--data-dir DIR"), std::string::npos);
+    EXPECT_EQ(run_command({"serve"}).exit_code, 2);
+    EXPECT_EQ(run_command({"nonsense"}).exit_code, 2);
+}
+
+TEST(CommandLine, CheckConfigReportsUnknownKeysWithFileAndLine) {
+    auto dir = std::filesystem::temp_directory_path() / ("helsebro-check-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = dir / "bad.yaml";
+    std::ofstream(file) << "http:\n  listen: 127.0.0.1:8080\n  max_body_byte: 10\n";
+    auto r = run_command({"check-config", "--config", file.string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(file.string() + ":3:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("max_body_bytes"), std::string::npos) << r.err;
+    std::filesystem::remove_all(dir);
+}
+
+TEST(CommandLine, TheShippedConfigIsValid) {
+    auto r = run_command({"check-config", "--config", HELSEBRO_SOURCE_DIR "/config/helsebro.yaml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(CommandLine, HashTokenPrintsTheSha256) {
+    auto r = run_command({"hash-token"}, std::chrono::seconds(10), "secret\n");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\n");
+}
+
+TEST(CommandLine, AConfiguredClientIsKnownByItsHashOnly) {
+    DaemonOptions o;
+    // sha256("gp-token-for-tests")
+    auto hash = run_command({"hash-token"}, std::chrono::seconds(10), "gp-token-for-tests").out;
+    hash.pop_back();
+    o.full_yaml = "http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: ${DATA_DIR}\nauth:\n  clients:\n"
+                  "    - id: gp-system\n      token_sha256: " + hash + "\n";
+    Daemon d(o);
+    d.start();
+    HttpClient c(d.port());
+    c.set_token("gp-token-for-tests");
+    ASSERT_EQ(c.post("/fhir/Patient", patient_json(synthetic_fnr(19, 9, 68))).status, 201);
+    StoreInspector db(d.data_dir());
+    EXPECT_EQ(db.rows("SELECT sender FROM message")[0][0], "gp-system");
+    EXPECT_FALSE(std::filesystem::exists(d.data_dir() / "demo-client.token"));
+}
+
+}  // namespace
+}  // namespace helsebro::testing
