@@ -93,6 +93,8 @@ int serve(std::shared_ptr<const config::Config> config) {
 
     sd_notify(0, "STOPPING=1\nSTATUS=stopping");
     store->close();
+    auto stats = store->stats();
+    log->info("Stored {} writes in {} commits.", stats.jobs, stats.commits);
     log->info("Stopped cleanly; every acknowledged request is in the store.");
     return 0;
 }

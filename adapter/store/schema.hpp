@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS resource_version (
     body         BLOB    NOT NULL,
     message_id   INTEGER NOT NULL REFERENCES message(id),
     PRIMARY KEY (type, id, version)
-) WITHOUT ROWID;
+);  -- a rowid table: bodies are large, and WITHOUT ROWID suits only small rows
 
 CREATE TABLE IF NOT EXISTS resource_current (
     type    TEXT    NOT NULL,
@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS reply (
     headers    TEXT    NOT NULL,
     body       BLOB    NOT NULL,
     PRIMARY KEY (sender, key)
-) WITHOUT ROWID;
+);
 )SQL";
 
 }  // namespace helsebro::store

@@ -23,6 +23,7 @@ class Connection {
 public:
     Connection(const std::string& path, int flags, unsigned busy_timeout_ms);
     ~Connection();
+    Connection(Connection&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 

@@ -108,7 +108,7 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// A new server-assigned resource id: 128 random bits as a UUID string.
+// A new server-assigned resource id: a time-ordered UUID (version 7).
 std::string new_id();
 // Current time as a FHIR instant, e.g. 2026-11-25T08:30:12.123Z.
 std::string now_instant();

@@ -1,0 +1,3 @@
+-- wrk: the bare ceiling, GET /fhir/metadata (a cached CapabilityStatement, no store).
+wrk.method = "GET"
+wrk.path = "/fhir/metadata"
