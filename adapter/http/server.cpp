@@ -17,6 +17,8 @@
 #include <ctime>
 #include <mutex>
 #include <thread>
+
+#include <pthread.h>
 #include <unordered_map>
 
 #include "adapter/http/http.hpp"
@@ -357,7 +359,11 @@ void Server::run() {
     d.accept();
     unsigned n = d.options.threads ? d.options.threads : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < n; ++i) threads.emplace_back([&d] { d.ioc.run(); });
+    for (unsigned i = 1; i < n; ++i)
+        threads.emplace_back([&d] {
+            pthread_setname_np(pthread_self(), "hb-http");
+            d.ioc.run();
+        });
     d.ioc.run();
     for (auto& t : threads) t.join();
 }
