@@ -52,6 +52,14 @@ json::Value issue_object(const Issue& issue) {
 
 }  // namespace
 
+Issue error(std::string code, std::string diagnostics, std::string expression) {
+    Issue i;
+    i.code = std::move(code);
+    i.diagnostics = std::move(diagnostics);
+    if (!expression.empty()) i.expression.push_back(std::move(expression));
+    return i;
+}
+
 std::string_view to_string(Severity s) {
     switch (s) {
         case Severity::fatal: return "fatal";

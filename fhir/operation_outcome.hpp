@@ -22,6 +22,9 @@ struct Issue {
     std::optional<std::size_t> line, column;  // for syntax errors
 };
 
+// The usual case: one error with a code, a sentence and (when known) the element's path.
+Issue error(std::string code, std::string diagnostics, std::string expression = {});
+
 // An empty list yields one "information" issue, since OperationOutcome.issue is 1..*.
 json::Value operation_outcome(const std::vector<Issue>& issues);
 std::string_view to_string(Severity);

@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "adapter/auth/auth.hpp"
@@ -29,6 +30,7 @@ http::ServerOptions server_options(const config::Config& c) {
     o.threads = c.http.threads;
     o.max_body_bytes = c.http.max_body_bytes;
     o.max_header_bytes = c.http.max_header_bytes;
+    o.max_connections = c.http.max_connections;
     o.read_timeout_seconds = c.http.read_timeout_seconds;
     o.write_timeout_seconds = c.http.write_timeout_seconds;
     o.idle_timeout_seconds = c.http.idle_timeout_seconds;
@@ -40,8 +42,11 @@ http::ServerOptions server_options(const config::Config& c) {
 
 int serve(std::shared_ptr<const config::Config> config) {
     auto log = spdlog::default_logger();
+    // Everything Helsebro writes (database, WAL, tokens) holds patient data: no one else reads it.
+    ::umask(077);
     store::StoreOptions so{config->store.data_dir, config->store.group_commit_max_batch,
-                           config->store.busy_timeout_ms, config->store.read_connections};
+                           config->store.busy_timeout_ms, config->store.read_connections,
+                           config->store.max_queued_writes};
     std::unique_ptr<store::Store> store;
     try {
         store = std::make_unique<store::Store>(so);
@@ -53,6 +58,12 @@ int serve(std::shared_ptr<const config::Config> config) {
     auto clients = config->auth.clients;
     std::optional<auth::DemoClient> demo;
     if (config->auth.demo_client) {
+        for (const auto& c : clients) {
+            if (c.id == "demo") {
+                log->critical("auth.clients has a client 'demo', the id auth.demo_client uses; rename one.");
+                return 1;
+            }
+        }
         try {
             demo = auth::ensure_demo_client(config->store.data_dir);
         } catch (const std::exception& e) {

@@ -204,6 +204,14 @@ Option clients_option(std::string key, std::string description) {
         for (const auto& item : value) {
             const std::string where = key + "[" + std::to_string(index++) + "]";
             if (auto client = read_client(item, where, context)) {
+                // One token for two clients would record one sender's messages under the other.
+                for (const auto& other : clients) {
+                    if (other.token_sha256 == client->token_sha256) {
+                        context.diagnostics.error(item.Mark(),
+                                                  "'" + where + "' has the same token as client '" + other.id + "'",
+                                                  "give every client a token of its own");
+                    }
+                }
                 clients.push_back(std::move(*client));
             }
         }

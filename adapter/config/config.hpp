@@ -27,6 +27,7 @@ struct Config {
         unsigned threads = 0;  // 0: one per CPU core
         std::uint64_t max_body_bytes = 10 * 1024 * 1024;
         std::uint32_t max_header_bytes = 16 * 1024;
+        unsigned max_connections = 10000;
         unsigned read_timeout_seconds = 30;
         unsigned write_timeout_seconds = 30;
         unsigned idle_timeout_seconds = 60;
@@ -39,6 +40,7 @@ struct Config {
         unsigned group_commit_max_batch = 512;
         unsigned busy_timeout_ms = 5000;
         unsigned read_connections = 4;
+        unsigned max_queued_writes = 10000;
     } store;
 
     struct Fhir {

@@ -48,6 +48,9 @@ std::vector<Option> declare() {
                         "Threads serving HTTP; 0 means one per CPU core."),
         unsigned_option("http.max_body_bytes", &C::http, &H::max_body_bytes, 1 * KiB, 1 * GiB,
                         "Largest request body accepted; larger requests get 413."),
+        unsigned_option("http.max_connections", &C::http, &H::max_connections, 1, 1000000,
+                        "Most connections open at once; more are closed at once, so a flood "
+                        "cannot exhaust file descriptors or memory."),
         unsigned_option("http.max_header_bytes", &C::http, &H::max_header_bytes, 1 * KiB, 1 * MiB,
                         "Largest request line plus headers accepted; larger requests get 431."),
         unsigned_option("http.read_timeout_seconds", &C::http, &H::read_timeout_seconds, 1,
@@ -70,6 +73,9 @@ std::vector<Option> declare() {
                         100000, "Most writes committed together in one transaction."),
         unsigned_option("store.busy_timeout_ms", &C::store, &S::busy_timeout_ms, 1,
                         max_busy_timeout_ms, "How long to wait for a locked database."),
+        unsigned_option("store.max_queued_writes", &C::store, &S::max_queued_writes, 1, 1000000,
+                        "Most writes waiting for a commit; beyond this requests get 503 with "
+                        "Retry-After instead of growing memory."),
         unsigned_option("store.read_connections", &C::store, &S::read_connections, 1, 64,
                         "Database connections kept for reads (writes use one of their own)."),
         unsigned_option("fhir.max_json_depth", &C::fhir, &Config::Fhir::max_json_depth, 8, 1000,

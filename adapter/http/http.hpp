@@ -50,12 +50,18 @@ public:
     virtual Response error(int status, std::string_view message) = 0;
 };
 
+// HTTP's case-insensitive comparison of header names and tokens (ASCII only).
+bool iequals(std::string_view a, std::string_view b);
+// RFC 9110 IMF-fixdate, e.g. "Wed, 25 Nov 2026 08:30:12 GMT".
+std::string format_date(std::int64_t unix_seconds);
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     unsigned threads = 0;  // 0: one per core
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::uint32_t max_header_bytes = 16 * 1024;
+    unsigned max_connections = 10000;
     unsigned read_timeout_seconds = 30;
     unsigned write_timeout_seconds = 30;
     unsigned idle_timeout_seconds = 60;

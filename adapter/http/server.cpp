@@ -12,9 +12,11 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <utility>
 #include <mutex>
 #include <thread>
 
@@ -33,6 +35,23 @@ using std::chrono::seconds;
 
 namespace {
 
+// The Date header, formatted at most once a second per thread.
+const std::string& http_date() {
+    thread_local std::time_t cached_at = 0;
+    thread_local std::string cached;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_at) {
+        cached = format_date(now);
+        cached_at = now;
+    }
+    return cached;
+}
+
+// What an unread request body may still send after an early answer before we stop listening.
+constexpr auto linger_time = std::chrono::seconds(2);
+
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -41,23 +60,14 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-// RFC 9110 IMF-fixdate, recomputed at most once a second per thread.
-const std::string& http_date() {
-    thread_local std::time_t cached_at = 0;
-    thread_local std::string cached;
-    std::time_t now = std::time(nullptr);
-    if (now != cached_at) {
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        char buf[64];
-        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        cached = buf;
-        cached_at = now;
-    }
-    return cached;
+std::string format_date(std::int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return buf;
 }
-
-}  // namespace
 
 std::string_view Request::header(std::string_view name) const {
     for (const auto& h : headers)
@@ -71,9 +81,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     ServerOptions options;
     Handler& handler;
     net::io_context ioc;
-    tcp::acceptor acceptor{ioc};
-    net::signal_set signals{ioc};
-    net::steady_timer grace{ioc};
+    // Accepting, signals and the shutdown timer run on this strand: io threads never race on them.
+    net::strand<net::io_context::executor_type> strand{net::make_strand(ioc)};
+    tcp::acceptor acceptor{strand};
+    net::signal_set signals{strand};
+    net::steady_timer grace{strand};
+    net::steady_timer accept_retry{strand};
+    std::chrono::steady_clock::time_point last_accept_warning{};
     std::shared_ptr<spdlog::logger> log;
 
     std::mutex sessions_mutex;
@@ -88,6 +102,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
     void accept();
     void begin_stop();
+
+    template <class... Args>
+    void warn_rarely(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_accept_warning < std::chrono::seconds(10)) return;
+        last_accept_warning = now;
+        log->warn(fmt, std::forward<Args>(args)...);
+    }
     void session_ended(std::uint64_t id);
 };
 
@@ -134,7 +156,7 @@ private:
     }
 
     void on_head(beast::error_code ec, std::size_t) {
-        if (ec) return read_failed(ec, /*in_request=*/buffer_.size() > 0);
+        if (ec) return read_failed(ec);
         head_ = Request{};
         const auto& msg = parser_->get();
         head_.method = std::string(msg.method_string());
@@ -171,7 +193,7 @@ private:
     }
 
     void on_body(beast::error_code ec, std::size_t) {
-        if (ec) return read_failed(ec, true);
+        if (ec) return read_failed(ec);
         dispatch();
     }
 
@@ -198,19 +220,17 @@ private:
         }
     }
 
-    void read_failed(beast::error_code ec, bool in_request) {
+    void read_failed(beast::error_code ec) {
         if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
             ec == net::error::connection_reset)
             return close();
-        if (ec == beast::error::timeout) {
-            if (!in_request) return close();  // an idle keep-alive connection, not an error
-            return reply(server_->handler.error(408, "The request was not received in time."), true);
-        }
+        // The stream's deadline has already closed the socket: there is no one left to tell.
+        if (ec == beast::error::timeout) return close();
         if (ec == bhttp::error::body_limit)
             return reply(server_->handler.error(413, "The request body is larger than this server accepts."), true);
         if (ec == bhttp::error::header_limit)
             return reply(server_->handler.error(431, "The request header is larger than this server accepts."), true);
-        server_->log->debug("Malformed HTTP from a client: {}", ec.message());
+        server_->log->debug("Malformed HTTP from {}: {}", remote_, ec.message());
         reply(server_->handler.error(400, "The request is not valid HTTP/1.1: " + ec.message() + "."), true);
     }
 
@@ -235,8 +255,29 @@ private:
     void on_write(beast::error_code ec, std::size_t) {
         response_.reset();
         keep_alive_ = true;
-        if (ec || close_after_) return close();
+        if (ec) return close();
+        if (close_after_) return linger_close();
         read_head();
+    }
+
+    // Closing with unread request bytes makes the kernel send a reset, which can destroy our
+    // answer (a 413, a 401) before the client reads it. So: stop sending, read and discard
+    // for a moment, then close.
+    void linger_close() {
+        if (state_ == State::closed) return;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return close();
+        stream_.expires_after(linger_time);
+        discard_ = std::make_shared<std::array<char, 16384>>();
+        discard_input();
+    }
+
+    void discard_input() {
+        stream_.async_read_some(net::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->discard_input();
+        });
     }
 
     void close() {
@@ -256,6 +297,7 @@ private:
     Request head_;
     std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
     std::shared_ptr<bhttp::response<bhttp::empty_body>> continue_;
+    std::shared_ptr<std::array<char, 16384>> discard_;
     State state_ = State::reading_head;
     bool keep_alive_ = true;
     bool close_after_ = false;
@@ -264,20 +306,34 @@ private:
 
 void Server::Impl::accept() {
     acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+        if (self->stopping || ec == net::error::operation_aborted) return;
         if (ec) {
-            if (ec == net::error::operation_aborted || self->stopping) return;
-            self->log->warn("Accepting a connection failed: {}", ec.message());
-        } else {
-            std::shared_ptr<Session> session;
-            {
-                std::lock_guard lock(self->sessions_mutex);
+            // Typically out of file descriptors: retrying at once would spin and flood the log.
+            self->warn_rarely("Accepting a connection failed ({}); retrying shortly.", ec.message());
+            self->accept_retry.expires_after(std::chrono::milliseconds(200));
+            self->accept_retry.async_wait([self](beast::error_code e) {
+                if (!e && !self->stopping) self->accept();
+            });
+            return;
+        }
+        std::shared_ptr<Session> session;
+        {
+            std::lock_guard lock(self->sessions_mutex);
+            if (self->sessions.size() < self->options.max_connections) {
                 auto id = self->next_session++;
                 session = std::make_shared<Session>(std::move(s), self, id);
                 self->sessions.emplace(id, session);
             }
-            session->start();
         }
-        if (!self->stopping) self->accept();
+        if (session) {
+            session->start();
+        } else {
+            self->warn_rarely("Refused a connection: {} are open, the limit (http.max_connections).",
+                              self->options.max_connections);
+            beast::error_code ignored;
+            s.close(ignored);
+        }
+        self->accept();
     });
 }
 
@@ -288,6 +344,7 @@ void Server::Impl::begin_stop() {
     beast::error_code ec;
     acceptor.close(ec);
     signals.cancel(ec);
+    accept_retry.cancel();
     std::vector<std::shared_ptr<Session>> live;
     {
         std::lock_guard lock(sessions_mutex);
@@ -319,7 +376,7 @@ void Server::Impl::session_ended(std::uint64_t id) {
         sessions.erase(id);
         none_left = sessions.empty();
     }
-    if (none_left && stopping) net::post(ioc, [self = shared_from_this()] { self->grace.cancel(); });
+    if (none_left && stopping) net::post(strand, [self = shared_from_this()] { self->grace.cancel(); });
 }
 
 Server::Server(ServerOptions options, Handler& handler)
@@ -329,7 +386,14 @@ Server::~Server() = default;
 
 void Server::listen() {
     auto& d = *impl_;
-    auto address = net::ip::make_address(d.options.host);
+    beast::error_code ec;
+    auto address = net::ip::make_address(d.options.host, ec);
+    if (ec) {
+        // A host name such as "localhost": listen on the first address it resolves to.
+        tcp::resolver resolver(d.ioc);
+        auto results = resolver.resolve(d.options.host, std::to_string(d.options.port));
+        address = results.begin()->endpoint().address();
+    }
     tcp::endpoint ep(address, d.options.port);
     d.acceptor.open(ep.protocol());
     d.acceptor.set_option(net::socket_base::reuse_address(true));
@@ -369,7 +433,7 @@ void Server::run() {
 }
 
 void Server::stop() {
-    net::post(impl_->ioc, [impl = impl_] { impl->begin_stop(); });
+    net::post(impl_->strand, [impl = impl_] { impl->begin_stop(); });
 }
 
 }  // namespace helsebro::http

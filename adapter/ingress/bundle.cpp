@@ -10,15 +10,9 @@ namespace helsebro::ingress {
 
 namespace {
 
-std::string entry_path(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
+using fhir::error;
 
-fhir::Issue make_issue(std::string code, std::string text, std::string where) {
-    fhir::Issue i;
-    i.code = std::move(code);
-    i.diagnostics = std::move(text);
-    i.expression.push_back(std::move(where));
-    return i;
-}
+std::string entry_path(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
 
 void refuse(PlannedEntry& e, int status, fhir::Issue issue) {
     e.refused_status = status;
@@ -27,38 +21,38 @@ void refuse(PlannedEntry& e, int status, fhir::Issue issue) {
 
 void check_entry(PlannedEntry& e, Value& entry) {
     auto at = entry_path(e.index);
-    if (!entry.is_object()) return refuse(e, 400, make_issue("structure", "A Bundle entry is a JSON object.", at));
+    if (!entry.is_object()) return refuse(e, 400, error("structure", "A Bundle entry is a JSON object.", at));
     if (auto full = entry.string_at("fullUrl")) e.full_url = std::string(*full);
     Value* request = entry.find("request");
     if (!request || !request->is_object())
-        return refuse(e, 400, make_issue("required", "Each entry of a transaction or batch needs a request.", at + ".request"));
+        return refuse(e, 400, error("required", "Each entry of a transaction or batch needs a request.", at + ".request"));
     auto method = request->string_at("method");
     auto url = request->string_at("url");
-    if (!method) return refuse(e, 400, make_issue("required", "request.method is missing.", at + ".request.method"));
-    if (!url) return refuse(e, 400, make_issue("required", "request.url is missing.", at + ".request.url"));
+    if (!method) return refuse(e, 400, error("required", "request.method is missing.", at + ".request.method"));
+    if (!url) return refuse(e, 400, error("required", "request.url is missing.", at + ".request.url"));
     e.method = std::string(*method);
     if (auto v = request->string_at("ifNoneExist")) e.if_none_exist = std::string(*v);
     if (auto v = request->string_at("ifMatch")) e.if_match = std::string(*v);
 
     if (e.method != "POST" && e.method != "PUT" && e.method != "GET")
-        return refuse(e, 405, make_issue("not-supported", "This server supports POST, PUT and GET in Bundles, not " + e.method + ".",
-                                         at + ".request.method"));
+        return refuse(e, 400, error("not-supported", "This server supports POST, PUT and GET in Bundles, not " + e.method + ".",
+                                    at + ".request.method"));
     auto parsed = parse_entry_url(*url);
     if (!parsed)
-        return refuse(e, 400, make_issue("value", "request.url must be a relative FHIR url such as Patient or Patient/123.",
-                                         at + ".request.url"));
+        return refuse(e, 400, error("value", "request.url must be a relative FHIR url such as Patient or Patient/123.",
+                                    at + ".request.url"));
     e.url = std::move(*parsed);
     bool wants_id = e.method != "POST";
     if (wants_id != !e.url.id.empty() || (e.method != "GET" && (e.url.version != 0 || !e.url.query.empty())))
-        return refuse(e, 400, make_issue("value",
-                                         e.method == "POST" ? "A POST entry's url is the resource type alone."
-                                                            : "A " + e.method + " entry's url is Type/id.",
-                                         at + ".request.url"));
+        return refuse(e, 400, error("value",
+                                    e.method == "POST" ? "A POST entry's url is the resource type alone."
+                                                       : "A " + e.method + " entry's url is Type/id.",
+                                    at + ".request.url"));
     if (e.method == "GET") return;
 
     Value* resource = entry.find("resource");
-    if (!resource) return refuse(e, 400, make_issue("required", "A " + e.method + " entry needs a resource.", at + ".resource"));
-    auto issues = check_resource(*resource, at + ".resource", e.url.type);
+    if (!resource) return refuse(e, 400, error("required", "A " + e.method + " entry needs a resource.", at + ".resource"));
+    auto issues = check_resource(*resource, at + ".resource", e.url.type, e.method == "PUT");
     if (!issues.empty()) {
         e.refused_status = 400;
         e.issues = std::move(issues);
@@ -67,14 +61,12 @@ void check_entry(PlannedEntry& e, Value& entry) {
     if (e.method == "PUT") {
         auto id = resource->string_at("id");
         if (!id || *id != e.url.id)
-            return refuse(e, 400, make_issue("value", "The resource's id must be the id in request.url.", at + ".resource.id"));
+            return refuse(e, 400, error("value", "The resource's id must be the id in request.url.", at + ".resource.id"));
     }
     e.resource = std::move(*resource);
 }
 
-bool is_local_placeholder(const std::string& ref) {
-    return ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:");
-}
+bool is_placeholder(const std::string& ref) { return ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:"); }
 
 // "Patient?identifier=..." : a search to be resolved to exactly one resource.
 std::optional<std::pair<std::string, std::string>> conditional(const std::string& ref) {
@@ -123,7 +115,42 @@ EntryResult write_entry(store::Tx& tx, std::int64_t message_id, PlannedEntry& e,
     return update(tx, message_id, std::move(*e.resource), e.url.type, e.url.id, e.if_match);
 }
 
+// A transaction may not touch one resource twice (FHIR R4 http.html#trules).
+std::optional<EntryResult> overlapping(const Plan& plan, const std::vector<std::string>& assigned,
+                                       const std::vector<EntryResult>& matched) {
+    std::unordered_map<std::string, std::size_t> seen;
+    for (const auto& e : plan.entries) {
+        if (e.method == "GET") continue;
+        std::string id = e.method == "PUT" ? e.url.id : matched[e.index].status ? matched[e.index].id : assigned[e.index];
+        auto [it, fresh] = seen.emplace(e.url.type + "/" + id, e.index);
+        if (!fresh)
+            return failure(400, "invalid",
+                           "Entries " + std::to_string(it->second) + " and " + std::to_string(e.index) +
+                               " of the transaction change the same resource.",
+                           entry_path(e.index));
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::vector<fhir::Issue> check_entries(const Value& bundle) {
+    const Value* entries = bundle.find("entry");
+    if (!entries) return {};
+    if (!entries->is_array()) return {error("structure", "Bundle.entry must be an array.", "Bundle.entry")};
+    std::unordered_set<std::string> full_urls;
+    for (std::size_t i = 0; i < entries->items().size(); ++i) {
+        const Value& entry = entries->items()[i];
+        auto at = entry_path(i);
+        if (!entry.is_object()) return {error("structure", "A Bundle entry is a JSON object.", at)};
+        if (auto full = entry.string_at("fullUrl"); full && !full_urls.insert(std::string(*full)).second)
+            return {error("duplicate", "Two entries have the same fullUrl.", at + ".fullUrl")};
+        if (const Value* resource = entry.find("resource")) {
+            if (auto issues = check_resource(*resource, at + ".resource"); !issues.empty()) return issues;
+        }
+    }
+    return {};
+}
 
 Plan plan_bundle(Value& bundle, bool transaction) {
     Plan plan;
@@ -131,7 +158,7 @@ Plan plan_bundle(Value& bundle, bool transaction) {
     Value* entries = bundle.find("entry");
     if (!entries) return plan;
     if (!entries->is_array()) {
-        plan.issues.push_back(make_issue("structure", "Bundle.entry must be an array.", "Bundle.entry"));
+        plan.issues.push_back(error("structure", "Bundle.entry must be an array.", "Bundle.entry"));
         return plan;
     }
     std::unordered_set<std::string> full_urls;
@@ -141,7 +168,7 @@ Plan plan_bundle(Value& bundle, bool transaction) {
         check_entry(e, entries->items()[i]);
         if (!e.full_url.empty() && !full_urls.insert(e.full_url).second) {
             e.issues.clear();
-            refuse(e, 400, make_issue("duplicate", "Two entries have the same fullUrl.", entry_path(i) + ".fullUrl"));
+            refuse(e, 400, error("duplicate", "Two entries have the same fullUrl.", entry_path(i) + ".fullUrl"));
         }
         if (transaction && e.refused_status) {
             plan.status = e.refused_status;
@@ -173,33 +200,32 @@ BundleOutcome run_transaction(store::Tx& tx, std::int64_t message_id, Plan& plan
             resolved[e.full_url] = e.url.type + "/" + e.url.id;
         }
     }
+    if (auto clash = overlapping(plan, assigned, results)) return failed(std::move(*clash), 0);
 
+    auto resolve = [&](const Reference& site, std::optional<EntryResult>& err) -> std::optional<std::string> {
+        if (auto it = resolved.find(site.value); it != resolved.end()) return it->second;
+        if (!site.is_reference) return std::nullopt;
+        if (is_placeholder(site.value)) {
+            err = failure(400, "not-found", "The reference points at no entry of this transaction.", site.path);
+            return std::nullopt;
+        }
+        auto cond = conditional(site.value);
+        if (!cond) return std::nullopt;
+        auto match = find_existing(tx, cond->first, cond->second, site.path);
+        if (!match) {
+            err = failure(412, "not-found", "The conditional reference matches no resource.", site.path);
+            return std::nullopt;
+        }
+        if (!match->ok()) {
+            err = std::move(match);
+            return std::nullopt;
+        }
+        return match->type + "/" + match->id;
+    };
     for (auto& e : plan.entries) {
         if (!e.resource || results[e.index].status) continue;
-        auto error = rewrite_references(*e.resource, [&](const std::string& ref, std::optional<EntryResult>& err)
-                                                         -> std::optional<std::string> {
-            if (auto it = resolved.find(ref); it != resolved.end()) return it->second;
-            if (is_local_placeholder(ref)) {
-                err = failure(400, "not-found", "The reference points at no entry of this transaction.",
-                              entry_path(e.index) + ".resource");
-                return std::nullopt;
-            }
-            if (auto cond = conditional(ref)) {
-                auto match = find_existing(tx, cond->first, cond->second, entry_path(e.index) + ".resource");
-                if (!match) {
-                    err = failure(412, "not-found", "A conditional reference matches no resource.",
-                                  entry_path(e.index) + ".resource");
-                    return std::nullopt;
-                }
-                if (!match->ok()) {
-                    err = std::move(match);
-                    return std::nullopt;
-                }
-                return match->type + "/" + match->id;
-            }
-            return std::nullopt;
-        });
-        if (error) return failed(std::move(*error), e.index);
+        if (auto err = rewrite_references(*e.resource, entry_path(e.index) + ".resource", resolve))
+            return failed(std::move(*err), e.index);
     }
 
     for (const char* method : {"POST", "PUT", "GET"}) {
@@ -216,13 +242,23 @@ BundleOutcome run_transaction(store::Tx& tx, std::int64_t message_id, Plan& plan
 
 BundleOutcome run_batch(store::Tx& tx, std::int64_t message_id, Plan& plan, bool representation,
                         const std::string& base_url) {
+    // Batch entries are independent (FHIR): a reference to another entry cannot be resolved.
+    auto no_placeholders = [](const Reference& site, std::optional<EntryResult>& err) -> std::optional<std::string> {
+        if (site.is_reference && is_placeholder(site.value))
+            err = failure(400, "invalid", "Entries of a batch cannot refer to each other; use a transaction.", site.path);
+        return std::nullopt;
+    };
     std::vector<EntryResult> results;
     results.reserve(plan.entries.size());
     for (auto& e : plan.entries) {
         EntryResult r;
+        std::optional<EntryResult> refused;
+        if (e.resource) refused = rewrite_references(*e.resource, entry_path(e.index) + ".resource", no_placeholders);
         if (e.refused_status) {
             r.status = e.refused_status;
             r.issues = std::move(e.issues);
+        } else if (refused) {
+            r = std::move(*refused);
         } else if (e.method == "GET") {
             r = read(tx, e.url.type, e.url.id, e.url.version);
         } else {

@@ -29,6 +29,10 @@ struct Plan {
     int status = 400;
 };
 
+// For Bundles stored or processed whole (message, collection, document): every entry is an
+// object, its resource passes check_resource, fullUrls are unique.
+std::vector<fhir::Issue> check_entries(const Value& bundle);
+
 // Takes the entries out of the bundle (moving their resources) and checks each one.
 Plan plan_bundle(Value& bundle, bool transaction);
 

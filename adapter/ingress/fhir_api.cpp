@@ -1,81 +1,24 @@
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "adapter/ingress/bundle.hpp"
 #include "adapter/ingress/capability.hpp"
 #include "adapter/ingress/ingress.hpp"
 #include "adapter/ingress/messaging.hpp"
+#include "adapter/ingress/negotiate.hpp"
 #include "adapter/ingress/reply.hpp"
 #include "adapter/ingress/resource_ops.hpp"
 #include "adapter/ingress/route.hpp"
+#include "adapter/ingress/writes.hpp"
 #include "fhir/json.hpp"
 
 namespace helsebro::ingress {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-// "application/fhir+json; charset=utf-8" -> media type and whether the charset is acceptable.
-bool is_json_media(std::string_view media, bool allow_wildcards) {
-    media = trim(media.substr(0, media.find(';')));
-    if (iequals(media, "application/fhir+json") || iequals(media, "application/json") || iequals(media, "json"))
-        return true;
-    return allow_wildcards && (media == "*/*" || iequals(media, "application/*"));
-}
-
-bool charset_ok(std::string_view content_type) {
-    auto semi = content_type.find(';');
-    while (semi != std::string_view::npos) {
-        content_type.remove_prefix(semi + 1);
-        semi = content_type.find(';');
-        auto param = trim(content_type.substr(0, semi));
-        if (param.size() >= 8 && iequals(param.substr(0, 8), "charset=")) {
-            auto v = param.substr(8);
-            if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
-            if (!iequals(v, "utf-8")) return false;
-        }
-    }
-    return true;
-}
-
-bool accepts_json(std::string_view accept) {
-    if (trim(accept).empty()) return true;
-    while (!accept.empty()) {
-        auto comma = accept.find(',');
-        if (is_json_media(accept.substr(0, comma), true)) return true;
-        if (comma == std::string_view::npos) break;
-        accept.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
 std::string_view query_value(const Route& r, std::string_view name) {
     for (const auto& [k, v] : r.query)
         if (k == name) return v;
     return {};
-}
-
-enum class Return { minimal, representation, outcome };
-
-Return preferred_return(std::string_view prefer, Return fallback) {
-    if (prefer.find("return=minimal") != std::string_view::npos) return Return::minimal;
-    if (prefer.find("return=representation") != std::string_view::npos) return Return::representation;
-    if (prefer.find("return=OperationOutcome") != std::string_view::npos) return Return::outcome;
-    return fallback;
 }
 
 const char* route_name(Op op) {
@@ -92,38 +35,14 @@ const char* route_name(Op op) {
     return "?";
 }
 
-// A write's request and answer, shared by the store job and its completion.
-struct WriteState {
-    http::Request request;
-    std::string kind;
-    std::string key;  // idempotency key; empty when none
-    http::Response reply;
-};
-
-using Work = std::function<http::Response(store::Tx& tx, std::int64_t message_id, bool& keep)>;
-
-store::StoredReply to_stored(const http::Response& r) {
-    store::StoredReply s;
-    s.status = r.status;
-    for (const auto& h : r.headers) s.headers.emplace_back(h.name, h.value);
-    s.body = r.body;
-    return s;
-}
-
-http::Response from_stored(store::StoredReply s) {
-    http::Response r;
-    r.status = s.status;
-    for (auto& [n, v] : s.headers) r.headers.push_back({std::move(n), std::move(v)});
-    r.body = std::move(s.body);
+http::Response route_refusal(const RouteError& e) {
+    auto r = outcome_reply(e.status, e.code, e.message);
+    if (!e.allow.empty()) r.headers.push_back({"Allow", e.allow});
     return r;
 }
 
-std::string identifier_key(const Value& bundle) {
-    const Value* ident = bundle.find("identifier");
-    if (!ident || !ident->is_object()) return {};
-    auto value = ident->string_at("value");
-    if (!value || value->empty()) return {};
-    return "identifier:" + std::string(ident->string_at("system").value_or("")) + "|" + std::string(*value);
+std::shared_ptr<WriteState> write_state(http::Request req, std::string kind, std::string key = {}) {
+    return std::make_shared<WriteState>(WriteState{std::move(req), std::move(kind), std::move(key), {}});
 }
 
 }  // namespace
@@ -137,9 +56,12 @@ struct FhirApi::Impl {
     std::shared_ptr<spdlog::logger> log;
 
     std::optional<Value> parse(const http::Request& req, http::Respond& respond, const std::string& root);
-    void submit(std::shared_ptr<WriteState> state, Work work, http::Respond respond);
     http::Response stored_reply(const EntryResult& r, int status_if_ok, Return ret, bool location);
+    void submit(std::shared_ptr<WriteState> state, Work work, http::Respond respond) {
+        submit_write(store, std::move(state), std::move(work), std::move(respond), *log);
+    }
 
+    void health(const Route& r, http::Respond respond);
     void read(const Route& r, http::Respond respond);
     void create(Route r, http::Request req, http::Respond respond);
     void update(Route r, http::Request req, http::Respond respond);
@@ -168,11 +90,7 @@ FhirApi::~FhirApi() = default;
 
 std::optional<http::Response> FhirApi::check_head(http::Request& head) {
     auto routed = route(head.method, head.target);
-    if (!routed.route) {
-        auto r = outcome_reply(routed.error.status, routed.error.code, routed.error.message);
-        if (!routed.error.allow.empty()) r.headers.push_back({"Allow", routed.error.allow});
-        return r;
-    }
+    if (!routed.route) return route_refusal(routed.error);
     const Route& rt = *routed.route;
     if (rt.op == Op::health) return std::nullopt;
 
@@ -191,7 +109,7 @@ std::optional<http::Response> FhirApi::check_head(http::Request& head) {
 
     if (head.method == "POST" || head.method == "PUT") {
         auto type = head.header("content-type");
-        if (type.empty() || !is_json_media(type, false) || !charset_ok(type))
+        if (type.empty() || !is_json_media(type, false) || !charset_is_utf8(type))
             return outcome_reply(415, "not-supported",
                                  "Send FHIR JSON with Content-Type: application/fhir+json (UTF-8).");
     }
@@ -208,17 +126,12 @@ http::Response FhirApi::error(int status, std::string_view message) {
 void FhirApi::handle(http::Request request, http::Respond respond) {
     auto& d = *impl_;
     auto routed = route(request.method, request.target);
-    if (!routed.route) return respond(outcome_reply(routed.error.status, routed.error.code, routed.error.message));
+    if (!routed.route) return respond(route_refusal(routed.error));
     Route rt = std::move(*routed.route);
     // Only the kind of request and who sent it: paths and bodies may carry personal data.
     d.log->debug("{} {} from {}", route_name(rt.op), rt.type, request.principal);
     switch (rt.op) {
-        case Op::health: {
-            http::Response r;
-            r.headers.push_back({"Content-Type", "application/json"});
-            r.body = "{\"status\":\"pass\"}";
-            return respond(std::move(r));
-        }
+        case Op::health: return d.health(rt, std::move(respond));
         case Op::capabilities: return respond(resource_reply(200, d.capabilities));
         case Op::read:
         case Op::vread: return d.read(rt, std::move(respond));
@@ -227,6 +140,16 @@ void FhirApi::handle(http::Request request, http::Respond respond) {
         case Op::bundle: return d.bundle(std::move(request), std::move(respond), false);
         case Op::process_message: return d.bundle(std::move(request), std::move(respond), true);
     }
+}
+
+void FhirApi::Impl::health(const Route& r, http::Respond respond) {
+    // Live: the process answers. Ready: it can also store what it accepts.
+    bool ready = r.id == "live" || store.healthy();
+    http::Response out;
+    out.status = ready ? 200 : 503;
+    out.headers.push_back({"Content-Type", "application/json"});
+    out.body = ready ? "{\"status\":\"pass\"}" : "{\"status\":\"fail\",\"output\":\"the last commit failed\"}";
+    respond(std::move(out));
 }
 
 std::optional<Value> FhirApi::Impl::parse(const http::Request& req, http::Respond& respond, const std::string& root) {
@@ -239,47 +162,15 @@ std::optional<Value> FhirApi::Impl::parse(const http::Request& req, http::Respon
     auto parsed = fhir::json::parse(req.body, limits);
     if (!parsed.value) {
         const auto& e = parsed.error;
-        fhir::Issue issue;
-        issue.code = "structure";
-        issue.diagnostics = "The body is not valid JSON at line " + std::to_string(e.line) + ", column " +
-                            std::to_string(e.column) + ": " + e.message;
+        fhir::Issue issue = fhir::error("structure", "The body is not valid JSON at line " + std::to_string(e.line) +
+                                                         ", column " + std::to_string(e.column) + ": " + e.message,
+                                        e.path.empty() ? root : root + "." + e.path);
         issue.line = e.line;
         issue.column = e.column;
-        issue.expression.push_back(e.path.empty() ? root : root + "." + e.path);
         respond(outcome_reply(400, {issue}));
         return std::nullopt;
     }
     return std::move(parsed.value);
-}
-
-void FhirApi::Impl::submit(std::shared_ptr<WriteState> state, Work work, http::Respond respond) {
-    store.submit(
-        [state, work = std::move(work)](store::Tx& tx) {
-            const auto& sender = state->request.principal;
-            if (!state->key.empty()) {
-                if (auto first = tx.find_reply(sender, state->key)) {
-                    state->reply = from_stored(std::move(*first));
-                    return true;
-                }
-            }
-            store::ReceivedMessage m{sender, state->request.method, state->request.target,
-                                     std::string(state->request.header("content-type")), state->kind,
-                                     state->request.body};
-            auto message_id = tx.record_message(m);
-            bool keep = true;
-            state->reply = work(tx, message_id, keep);
-            if (keep && !state->key.empty() && state->reply.status < 400)
-                tx.save_reply(sender, state->key, message_id, to_stored(state->reply));
-            return keep;
-        },
-        [this, state, respond = std::move(respond)](bool committed) {
-            if (!committed || state->reply.status == 0) {
-                log->error("A {} from {} was not stored; the sender was told to try again.", state->kind,
-                           state->request.principal);
-                return respond(outcome_reply(503, "transient", "The request was not stored; send it again."));
-            }
-            respond(std::move(state->reply));
-        });
 }
 
 http::Response FhirApi::Impl::stored_reply(const EntryResult& r, int status_if_ok, Return ret, bool location) {
@@ -307,7 +198,6 @@ void FhirApi::Impl::read(const Route& r, http::Respond respond) {
                                      r.op == Op::vread ? "That version of " + r.type + "/" + r.id + " is not known here."
                                                        : r.type + "/" + r.id + " is not known here."));
     }
-    if (v->deleted) return respond(outcome_reply(410, "deleted", r.type + "/" + r.id + " was deleted."));
     auto reply = resource_reply(200, std::move(v->json));
     add_version_headers(reply, base_url, v->type, v->id, v->version, v->last_updated, false);
     respond(std::move(reply));
@@ -316,13 +206,12 @@ void FhirApi::Impl::read(const Route& r, http::Respond respond) {
 void FhirApi::Impl::create(Route r, http::Request req, http::Respond respond) {
     auto resource = parse(req, respond, r.type);
     if (!resource) return;
-    if (auto issues = check_resource(*resource, "", r.type); !issues.empty())
+    if (auto issues = check_resource(*resource, "", r.type, /*check_id=*/false); !issues.empty())
         return respond(outcome_reply(400, issues));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
     std::string if_none_exist(req.header("if-none-exist"));
-    auto state = std::make_shared<WriteState>(WriteState{std::move(req), "create", {}, {}});
-    auto work = [this, r = std::move(r), ret, if_none_exist, res = std::make_shared<Value>(std::move(*resource))](
-                    store::Tx& tx, std::int64_t message_id, bool& keep) {
+    auto res = std::make_shared<Value>(std::move(*resource));
+    auto work = [this, r = std::move(r), ret, if_none_exist, res](store::Tx& tx, std::int64_t message_id, bool& keep) {
         if (!if_none_exist.empty()) {
             if (auto existing = find_existing(tx, r.type, if_none_exist, "If-None-Exist")) {
                 keep = false;  // nothing of this request is kept: the match answers it
@@ -333,7 +222,7 @@ void FhirApi::Impl::create(Route r, http::Request req, http::Respond respond) {
         keep = result.ok();
         return stored_reply(result, 201, ret, true);
     };
-    submit(std::move(state), std::move(work), std::move(respond));
+    submit(write_state(std::move(req), "create"), std::move(work), std::move(respond));
 }
 
 void FhirApi::Impl::update(Route r, http::Request req, http::Respond respond) {
@@ -346,33 +235,39 @@ void FhirApi::Impl::update(Route r, http::Request req, http::Respond respond) {
     if (*id != r.id) return respond(outcome_reply(400, "invalid", "The id in the body differs from the id in the URL.", r.type + ".id"));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
     std::string if_match(req.header("if-match"));
-    auto state = std::make_shared<WriteState>(WriteState{std::move(req), "update", {}, {}});
-    auto work = [this, r = std::move(r), ret, if_match, res = std::make_shared<Value>(std::move(*resource))](
-                    store::Tx& tx, std::int64_t message_id, bool& keep) {
+    auto res = std::make_shared<Value>(std::move(*resource));
+    auto work = [this, r = std::move(r), ret, if_match, res](store::Tx& tx, std::int64_t message_id, bool& keep) {
         auto result = ingress::update(tx, message_id, std::move(*res), r.type, r.id, if_match);
         keep = result.ok();
         return stored_reply(result, result.status, ret, result.status == 201);
     };
-    submit(std::move(state), std::move(work), std::move(respond));
+    submit(write_state(std::move(req), "update"), std::move(work), std::move(respond));
 }
 
 void FhirApi::Impl::bundle(http::Request req, http::Respond respond, bool message_only) {
     auto bundle = parse(req, respond, "Bundle");
     if (!bundle) return;
     if (auto issues = check_resource(*bundle, "", "Bundle"); !issues.empty()) return respond(outcome_reply(400, issues));
-    auto type = bundle->string_at("type");
-    if (!type) return respond(outcome_reply(400, "required", "Bundle.type is missing.", "Bundle.type"));
-    std::string kind(*type);
-    auto state = std::make_shared<WriteState>(WriteState{std::move(req), kind, identifier_key(*bundle), {}});
+    const Value* type_value = bundle->find("type");
+    if (!type_value || !type_value->is_string())
+        return respond(outcome_reply(400, type_value ? "value" : "required",
+                                     type_value ? "Bundle.type must be a code (a string)." : "Bundle.type is missing.",
+                                     "Bundle.type"));
+    std::string kind = type_value->text();
     if (message_only && kind != "message")
         return respond(outcome_reply(400, "invalid", "$process-message takes a Bundle of type message.", "Bundle.type"));
-    if (kind == "message") return message(std::move(state), std::move(*bundle), std::move(respond));
-    if (kind == "collection" || kind == "document") return store_bundle(std::move(state), std::move(*bundle), std::move(respond));
+    if (kind == "message" || kind == "collection" || kind == "document") {
+        if (auto issues = check_entries(*bundle); !issues.empty()) return respond(outcome_reply(400, issues));
+        auto state = write_state(std::move(req), kind, identifier_key(*bundle));
+        if (kind == "message") return message(std::move(state), std::move(*bundle), std::move(respond));
+        return store_bundle(std::move(state), std::move(*bundle), std::move(respond));
+    }
     if (kind != "transaction" && kind != "batch")
         return respond(outcome_reply(400, "invalid",
                                      "A " + kind + " Bundle cannot be processed; send transaction, batch, message, "
                                      "collection or document, or create it at /fhir/Bundle.",
                                      "Bundle.type"));
+    auto state = write_state(std::move(req), kind, identifier_key(*bundle));
     auto plan = std::make_shared<Plan>(plan_bundle(*bundle, kind == "transaction"));
     if (!plan->issues.empty()) return respond(outcome_reply(plan->status, plan->issues));
     auto ret = preferred_return(state->request.header("prefer"), Return::minimal);
@@ -389,7 +284,8 @@ void FhirApi::Impl::bundle(http::Request req, http::Respond respond, bool messag
 void FhirApi::Impl::message(std::shared_ptr<WriteState> state, Value bundle, http::Respond respond) {
     auto info = std::make_shared<MessageInfo>();
     if (auto issues = check_message(bundle, *info); !issues.empty()) return respond(outcome_reply(400, issues));
-    if (state->key.empty()) state->key = "MessageHeader/" + info->header_id;
+    // A message is known by its MessageHeader.id (what a response message refers to).
+    state->key = message_key(info->header_id);
     auto work = [this, info](store::Tx& tx, std::int64_t, bool& keep) {
         keep = true;
         return resource_reply(200, response_message(*info, base_url, tx.now()));
@@ -406,8 +302,12 @@ void FhirApi::Impl::store_bundle(std::shared_ptr<WriteState> state, Value bundle
         if (!first || first->string_at("resourceType") != "Composition")
             return respond(outcome_reply(400, "invalid", "A document Bundle starts with a Composition (bdl-11).",
                                          "Bundle.entry[0].resource"));
-        if (state->key.empty())
-            return respond(outcome_reply(400, "required", "A document Bundle needs an identifier (bdl-9).", "Bundle.identifier"));
+        const Value* ident = bundle.find("identifier");
+        if (!ident || !ident->string_at("system") || !ident->string_at("value"))
+            return respond(outcome_reply(400, "required", "A document Bundle needs an identifier with system and value (bdl-9).",
+                                         "Bundle.identifier"));
+        if (!bundle.string_at("timestamp"))
+            return respond(outcome_reply(400, "required", "A document Bundle needs a timestamp (bdl-10).", "Bundle.timestamp"));
     }
     auto ret = preferred_return(state->request.header("prefer"), Return::representation);
     auto res = std::make_shared<Value>(std::move(bundle));

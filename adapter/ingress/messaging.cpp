@@ -9,11 +9,7 @@ using fhir::json::Value;
 
 namespace {
 std::vector<fhir::Issue> one(std::string code, std::string text, std::string where) {
-    fhir::Issue i;
-    i.code = std::move(code);
-    i.diagnostics = std::move(text);
-    i.expression.push_back(std::move(where));
-    return {i};
+    return {fhir::error(std::move(code), std::move(text), std::move(where))};
 }
 }  // namespace
 
@@ -31,12 +27,16 @@ std::vector<fhir::Issue> check_message(const Value& bundle, MessageInfo& out) {
     out.header_id = std::string(*id);
     for (const char* key : {"eventCoding", "eventUri"}) {
         if (const Value* e = header->find(key)) {
+            if (!out.event_key.empty())
+                return one("invalid", "A MessageHeader has one event: eventCoding or eventUri, not both.", at + ".event[x]");
             out.event_key = key;
             out.event = *e;
         }
     }
     if (out.event_key.empty())
         return one("required", "The MessageHeader needs an event (eventCoding or eventUri).", at + ".event[x]");
+    if (out.event_key == "eventUri" && (!out.event.is_string() || out.event.text().empty()))
+        return one("value", "MessageHeader.eventUri must be a uri.", at + ".eventUri");
     if (out.event_key == "eventCoding" && (!out.event.is_object() || !out.event.string_at("code")))
         return one("required", "MessageHeader.eventCoding needs a code.", at + ".eventCoding.code");
     const Value* source = header->find("source");

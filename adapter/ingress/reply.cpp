@@ -38,11 +38,7 @@ std::string http_date(std::string_view instant) {
     std::tm tm{};
     std::string s(instant.substr(0, 19));
     if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return {};
-    std::time_t t = timegm(&tm);
-    gmtime_r(&t, &tm);  // fills the weekday
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return buf;
+    return http::format_date(timegm(&tm));
 }
 
 void add_version_headers(http::Response& r, std::string_view base_url, std::string_view type,

@@ -80,55 +80,96 @@ std::optional<std::int64_t> version_of_etag(std::string_view etag) {
     return v;
 }
 
-std::optional<EntryResult> walk_references(Value& v, const ReferenceResolver& resolve) {
-    if (v.is_object()) {
-        for (auto& [key, child] : v.members()) {
-            if (key == "reference" && child.is_string()) {
-                std::optional<EntryResult> error;
-                auto replacement = resolve(child.text(), error);
-                if (error) return error;
-                if (replacement) child = Value::string(std::move(*replacement));
-            } else if (child.is_object() || child.is_array()) {
-                if (auto e = walk_references(child, resolve)) return e;
+// Elements that hold a uri/url by name; until the type model knows every element's type, these
+// and Reference.reference are where a transaction's fullUrls are rewritten.
+bool is_uri_element(std::string_view key) {
+    return key == "url" || key.ends_with("Uri") || key.ends_with("Url") || key.ends_with("Canonical");
+}
+
+struct Walker {
+    const ReferenceResolver& resolve;
+    std::optional<EntryResult> error;
+
+    bool visit(Reference site, Value& target) {
+        auto replacement = resolve(site, error);
+        if (error) return false;
+        if (replacement) target = Value::string(std::move(*replacement));
+        return true;
+    }
+
+    // Narrative links (href="urn:uuid:...", src=...) point at entries too.
+    bool visit_div(Value& div, const std::string& path) {
+        std::string text = div.text();
+        bool changed = false;
+        for (std::size_t at = text.find("\"urn:uuid:"); at != std::string::npos; at = text.find("\"urn:uuid:", at + 1)) {
+            auto end = text.find('"', at + 1);
+            if (end == std::string::npos) break;
+            std::string ref = text.substr(at + 1, end - at - 1);
+            auto replacement = resolve(Reference{ref, path, false}, error);
+            if (error) return false;
+            if (replacement) {
+                text.replace(at + 1, ref.size(), *replacement);
+                changed = true;
             }
         }
-    } else if (v.is_array()) {
-        for (auto& item : v.items())
-            if (auto e = walk_references(item, resolve)) return e;
+        if (changed) div = Value::string(std::move(text));
+        return true;
     }
-    return std::nullopt;
-}
+
+    bool walk(Value& v, std::string& path) {
+        auto base = path.size();
+        if (v.is_object()) {
+            for (auto& [key, child] : v.members()) {
+                path.append(".").append(key);
+                bool ok = true;
+                if (child.is_string() && (key == "reference" || is_uri_element(key)))
+                    ok = visit(Reference{child.text(), path, key == "reference"}, child);
+                else if (child.is_string() && key == "div")
+                    ok = visit_div(child, path);
+                else if (child.is_object() || child.is_array())
+                    ok = walk(child, path);
+                path.resize(base);
+                if (!ok) return false;
+            }
+        } else if (v.is_array()) {
+            for (std::size_t i = 0; i < v.items().size(); ++i) {
+                path.append("[").append(std::to_string(i)).append("]");
+                bool ok = walk(v.items()[i], path);
+                path.resize(base);
+                if (!ok) return false;
+            }
+        }
+        return true;
+    }
+};
 
 }  // namespace
 
 std::vector<fhir::Issue> check_resource(const Value& resource, std::string_view path,
-                                        std::string_view expected_type) {
-    auto issue = [&](std::string code, std::string text, std::string where) {
-        fhir::Issue i;
-        i.code = std::move(code);
-        i.diagnostics = std::move(text);
-        i.expression.push_back(std::move(where));
-        return std::vector<fhir::Issue>{i};
+                                        std::string_view expected_type, bool check_id) {
+    auto issue = [](std::string code, std::string text, std::string where) {
+        return std::vector<fhir::Issue>{fhir::error(std::move(code), std::move(text), std::move(where))};
     };
-    std::string at(path);
+    // Where the resource is named in messages: its path, else the type the URL expects.
+    std::string at(path.empty() ? expected_type : path);
     if (!resource.is_object())
         return issue("structure", "A FHIR resource is a JSON object.", at);
-    auto type = resource.string_at("resourceType");
-    if (!type) {
+    const Value* type_value = resource.find("resourceType");
+    if (!type_value || !type_value->is_string()) {
         return issue("required",
-                     resource.find("resourceType") ? "resourceType must be a string."
-                                                   : "The object has no resourceType, so it is no FHIR resource.",
+                     type_value ? "resourceType must be a string."
+                                : "The object has no resourceType, so it is no FHIR resource.",
                      at.empty() ? "resourceType" : at + ".resourceType");
     }
-    std::string name(*type);
-    std::string element = at.empty() ? name : at;
+    const std::string& name = type_value->text();
+    std::string element = path.empty() ? name : std::string(path);
     if (!fhir::is_resource_type(name))
         return issue("invalid", "'" + name + "' is not a FHIR R4 resource type.", element + ".resourceType");
     if (!expected_type.empty() && name != expected_type)
         return issue("invalid",
                      "The resource is a " + name + " but the request is for " + std::string(expected_type) + ".",
                      element + ".resourceType");
-    if (const Value* id = resource.find("id")) {
+    if (const Value* id = resource.find("id"); id && check_id) {
         if (!id->is_string() || !fhir::is_valid_id(id->text()))
             return issue("value", "id must be a FHIR id: 1 to 64 of A-Z a-z 0-9 - and . only.", element + ".id");
     }
@@ -140,11 +181,7 @@ std::vector<fhir::Issue> check_resource(const Value& resource, std::string_view 
 EntryResult failure(int status, std::string code, std::string diagnostics, std::string expression) {
     EntryResult e;
     e.status = status;
-    fhir::Issue i;
-    i.code = std::move(code);
-    i.diagnostics = std::move(diagnostics);
-    if (!expression.empty()) i.expression.push_back(std::move(expression));
-    e.issues.push_back(std::move(i));
+    e.issues.push_back(fhir::error(std::move(code), std::move(diagnostics), std::move(expression)));
     return e;
 }
 
@@ -155,6 +192,8 @@ EntryResult create(store::Tx& tx, std::int64_t message_id, Value resource, std::
 
 std::optional<EntryResult> find_existing(store::Tx& tx, std::string_view type, std::string_view query,
                                          std::string_view path) {
+    // Clients often send "Patient?identifier=..." where FHIR asks for the query alone.
+    if (auto q = query.find('?'); q != std::string_view::npos && query.substr(0, q) == type) query.remove_prefix(q + 1);
     auto params = parse_query(query);
     if (params.size() != 1)
         return failure(400, "not-supported",
@@ -213,8 +252,10 @@ EntryResult read(store::Tx& tx, std::string_view type, std::string_view id, std:
     return stored(200, std::move(*current));
 }
 
-std::optional<EntryResult> rewrite_references(Value& resource, const ReferenceResolver& resolve) {
-    return walk_references(resource, resolve);
+std::optional<EntryResult> rewrite_references(Value& resource, std::string path, const ReferenceResolver& resolve) {
+    Walker w{resolve, std::nullopt};
+    w.walk(resource, path);
+    return std::move(w.error);
 }
 
 }  // namespace helsebro::ingress

@@ -19,8 +19,9 @@ using fhir::json::Value;
 
 // The structural checks every stored resource passes (the full validation comes with the type
 // model). `path` names the resource in messages, e.g. "Bundle.entry[2].resource".
+// `check_id` is false for a create, where FHIR says a given id is ignored.
 std::vector<fhir::Issue> check_resource(const Value& resource, std::string_view path,
-                                        std::string_view expected_type = {});
+                                        std::string_view expected_type = {}, bool check_id = true);
 
 struct EntryResult {
     int status = 0;
@@ -51,10 +52,19 @@ EntryResult update(store::Tx& tx, std::int64_t message_id, Value resource, std::
 
 EntryResult read(store::Tx& tx, std::string_view type, std::string_view id, std::int64_t version);
 
-// Calls `resolve` for every Reference.reference string in the resource and replaces it with the
-// answer when there is one. Stops at the first error, which it returns.
-using ReferenceResolver = std::function<std::optional<std::string>(const std::string& reference,
+// A place in a resource that may point at another resource.
+struct Reference {
+    const std::string& value;
+    const std::string& path;  // e.g. Bundle.entry[1].resource.subject.reference
+    bool is_reference;        // Reference.reference, as opposed to a uri element or a narrative link
+};
+
+// Returns the replacement, nullopt to leave the value alone, or sets `error` to stop the walk.
+using ReferenceResolver = std::function<std::optional<std::string>(const Reference& site,
                                                                    std::optional<EntryResult>& error)>;
-std::optional<EntryResult> rewrite_references(Value& resource, const ReferenceResolver& resolve);
+
+// Offers every Reference.reference, uri/url element and narrative link to `resolve`; `path` names
+// the resource. Returns the first error.
+std::optional<EntryResult> rewrite_references(Value& resource, std::string path, const ReferenceResolver& resolve);
 
 }  // namespace helsebro::ingress

@@ -3,7 +3,7 @@
 
 namespace helsebro::store {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 inline constexpr const char* schema_sql = R"SQL(
 -- Every accepted write request exactly as received: the audit trail and the source for replay.
@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS message (
     body         BLOB    NOT NULL
 );
 
--- Every version of every resource; never updated in place.
+-- Every version of every resource; never updated in place. The current version is the highest,
+-- found through the primary key, so a write touches one table and one index, not three.
 CREATE TABLE IF NOT EXISTS resource_version (
     type         TEXT    NOT NULL,
     id           TEXT    NOT NULL,
@@ -29,13 +30,6 @@ CREATE TABLE IF NOT EXISTS resource_version (
     message_id   INTEGER NOT NULL REFERENCES message(id),
     PRIMARY KEY (type, id, version)
 );  -- a rowid table: bodies are large, and WITHOUT ROWID suits only small rows
-
-CREATE TABLE IF NOT EXISTS resource_current (
-    type    TEXT    NOT NULL,
-    id      TEXT    NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (type, id)
-) WITHOUT ROWID;
 
 -- Identifiers of the current versions, for conditional create and linking by national identifier.
 CREATE TABLE IF NOT EXISTS resource_identifier (
@@ -52,6 +46,7 @@ CREATE TABLE IF NOT EXISTS reply (
     sender     TEXT    NOT NULL,
     key        TEXT    NOT NULL,
     message_id INTEGER NOT NULL REFERENCES message(id),
+    request_sha256 BLOB NOT NULL,  -- of the first request's body: a reused key with other content is refused
     status     INTEGER NOT NULL,
     headers    TEXT    NOT NULL,
     body       BLOB    NOT NULL,

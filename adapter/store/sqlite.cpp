@@ -36,6 +36,13 @@ void Connection::exec(const char* sql) {
     }
 }
 
+std::string Connection::query_text(const char* sql) {
+    Statement s(*this, sql);
+    std::string value = s.step() ? s.text(0) : std::string();
+    s.reset();
+    return value;
+}
+
 Statement::Statement(Connection& c, const char* sql) : db_(c.handle()) {
     int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
     if (rc != SQLITE_OK) fail(db_, rc, "cannot prepare statement");
@@ -44,13 +51,13 @@ Statement::Statement(Connection& c, const char* sql) : db_(c.handle()) {
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement& Statement::bind(int i, std::string_view text) {
-    int rc = sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    int rc = sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     if (rc != SQLITE_OK) fail(db_, rc, "cannot bind");
     return *this;
 }
 
 Statement& Statement::bind_blob(int i, std::string_view bytes) {
-    int rc = sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+    int rc = sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_STATIC);
     if (rc != SQLITE_OK) fail(db_, rc, "cannot bind");
     return *this;
 }

@@ -28,6 +28,8 @@ public:
     Connection& operator=(const Connection&) = delete;
 
     void exec(const char* sql);
+    // The first column of the first row of a query, e.g. a PRAGMA's value.
+    std::string query_text(const char* sql);
     sqlite3* handle() const { return db_; }
 
 private:
@@ -42,8 +44,12 @@ public:
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
+    // Binding does not copy: the bytes must stay valid until reset() (Use takes care of that).
     Statement& bind(int i, std::string_view text);
     Statement& bind_blob(int i, std::string_view bytes);
+    // A temporary would be gone before step() reads it.
+    Statement& bind(int i, std::string&& text) = delete;
+    Statement& bind_blob(int i, std::string&& bytes) = delete;
     Statement& bind(int i, std::int64_t v);
     bool step();  // true: a row is ready
     void run();   // step to the end

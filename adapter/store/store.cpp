@@ -60,9 +60,8 @@ ResourceVersion version_from_row(Statement& s) {
 }
 
 constexpr const char* select_current_sql =
-    "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resource_current c "
-    "JOIN resource_version v ON v.type = c.type AND v.id = c.id AND v.version = c.version "
-    "WHERE c.type = ?1 AND c.id = ?2";
+    "SELECT type, id, version, last_updated, deleted, body FROM resource_version "
+    "WHERE type = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1";
 constexpr const char* select_version_sql =
     "SELECT type, id, version, last_updated, deleted, body FROM resource_version "
     "WHERE type = ?1 AND id = ?2 AND version = ?3";
@@ -115,18 +114,16 @@ public:
           insert_version_(db_,
                           "INSERT INTO resource_version (type, id, version, last_updated, deleted, "
                           "body, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-          upsert_current_(db_,
-                          "INSERT INTO resource_current (type, id, version) VALUES (?1, ?2, ?3) "
-                          "ON CONFLICT (type, id) DO UPDATE SET version = excluded.version"),
           delete_identifiers_(db_, "DELETE FROM resource_identifier WHERE type = ?1 AND id = ?2"),
           insert_identifier_(db_,
                              "INSERT OR IGNORE INTO resource_identifier (type, system, value, id) "
                              "VALUES (?1, ?2, ?3, ?4)"),
           by_identifier_(db_, select_by_identifier_sql),
-          find_reply_(db_, "SELECT status, headers, body FROM reply WHERE sender = ?1 AND key = ?2"),
+          find_reply_(db_,
+                      "SELECT request_sha256, status, headers, body FROM reply WHERE sender = ?1 AND key = ?2"),
           insert_reply_(db_,
-                        "INSERT INTO reply (sender, key, message_id, status, headers, body) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)") {}
+                        "INSERT INTO reply (sender, key, message_id, request_sha256, status, headers, body) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") {}
 
     Connection& db() { return db_; }
     void begin() { Use(begin_)->run(); }
@@ -163,12 +160,7 @@ public:
             s->bind(5, std::int64_t{v.deleted}).bind_blob(6, v.json).bind(7, message_id);
             s->run();
         }
-        {
-            Use s(upsert_current_);
-            s->bind(1, v.type).bind(2, v.id).bind(3, v.version);
-            s->run();
-        }
-        {
+        if (v.version > 1) {  // a first version has no identifiers indexed yet
             Use s(delete_identifiers_);
             s->bind(1, v.type).bind(2, v.id);
             s->run();
@@ -192,60 +184,93 @@ public:
         s->bind(1, sender).bind(2, key);
         if (!s->step()) return std::nullopt;
         StoredReply r;
-        r.status = static_cast<int>(find_reply_.int64(0));
-        r.headers = decode_headers(find_reply_.text(1));
-        r.body = find_reply_.text(2);
+        r.request_sha256 = find_reply_.text(0);
+        r.status = static_cast<int>(find_reply_.int64(1));
+        r.headers = decode_headers(find_reply_.text(2));
+        r.body = find_reply_.text(3);
         return r;
     }
 
     void save_reply(std::string_view sender, std::string_view key, std::int64_t message_id,
                     const StoredReply& reply) override {
+        std::string headers = encode_headers(reply.headers);
         Use s(insert_reply_);
-        s->bind(1, sender).bind(2, key).bind(3, message_id).bind(4, std::int64_t{reply.status});
-        s->bind(5, encode_headers(reply.headers)).bind_blob(6, reply.body);
+        s->bind(1, sender).bind(2, key).bind(3, message_id).bind_blob(4, reply.request_sha256);
+        s->bind(5, std::int64_t{reply.status}).bind(6, headers).bind_blob(7, reply.body);
         s->run();
     }
 
     const std::string& now() override { return now_; }
 
 private:
-    static Connection& prepare_schema(Connection& db) {
-        db.exec("PRAGMA journal_mode=WAL");
-        db.exec("PRAGMA synchronous=FULL");
-        db.exec("PRAGMA foreign_keys=ON");
-        db.exec(schema_sql);
-        db.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
-        return db;
-    }
     static Connection open(const std::string& path, unsigned busy_ms) {
         Connection c(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_ms);
-        // Checkpoints run on their own thread (Checkpointer), never inside a commit.
+        // Durability rests on these two: checked, not assumed from the build's defaults.
+        if (c.query_text("PRAGMA journal_mode=WAL") != "wal")
+            throw sqlite::Error("the database cannot use write-ahead logging", SQLITE_ERROR);
+        c.exec("PRAGMA synchronous=FULL");
+        if (c.query_text("PRAGMA synchronous") != "2")
+            throw sqlite::Error("the database refused synchronous=FULL", SQLITE_ERROR);
+        c.exec("PRAGMA foreign_keys=ON");
+        // Checkpoints run on their own thread (checkpoint_loop), never inside a commit.
         c.exec("PRAGMA wal_autocheckpoint=0");
         c.exec("PRAGMA cache_size=-65536");
         // Each request runs in a SAVEPOINT; its undo pages stay in memory instead of a temp file.
         c.exec("PRAGMA temp_store=MEMORY");
         // A WAL that grew under a burst is cut back when it starts over.
         c.exec("PRAGMA journal_size_limit=67108864");
+        migrate(c);
         return c;
+    }
+
+    // A new file gets the schema; a file of another schema version is refused rather than misread.
+    static void migrate(Connection& c) {
+        int version = std::stoi(c.query_text("PRAGMA user_version"));
+        if (version == schema_version) return;
+        if (version != 0)
+            throw sqlite::Error("the database has schema version " + std::to_string(version) +
+                                    "; this build of Helsebro reads version " + std::to_string(schema_version),
+                                SQLITE_ERROR);
+        c.exec("BEGIN IMMEDIATE");
+        c.exec(schema_sql);
+        c.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
+        c.exec("COMMIT");
     }
 
     Connection db_;
     Statement begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
-    Statement insert_message_, current_, insert_version_, upsert_current_, delete_identifiers_,
+    Statement insert_message_, current_, insert_version_, delete_identifiers_,
         insert_identifier_, by_identifier_, find_reply_, insert_reply_;
     std::string now_;
-
-public:
-    static void create_schema(const std::string& path, unsigned busy_ms) {
-        Connection db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_ms);
-        prepare_schema(db);
-    }
 };
 
 struct Pending {
     Job job;
     Done done;
 };
+
+// Patient data: a directory we create is the service user's alone; one we find open to others
+// is reported, not changed behind the administrator's back.
+void prepare_data_dir(const std::string& dir, spdlog::logger& log) {
+    namespace fs = std::filesystem;
+    if (fs::create_directories(dir)) {
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+        return;
+    }
+    auto perms = fs::status(dir).permissions();
+    if ((perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
+        log.warn("The data directory {} is accessible to other users; it holds patient data (chmod 700).", dir);
+}
+
+std::string describe(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "an unknown error";
+    }
+}
 
 }  // namespace
 
@@ -260,6 +285,7 @@ struct Store::Impl {
     std::condition_variable wake;
     std::deque<Pending> queue;
     bool closing = false;
+    bool last_commit_ok = true;
     Stats stats;
 
     // Copies the WAL into the database on a thread of its own, so commits never wait for it.
@@ -285,6 +311,7 @@ struct Store::Impl {
     mutable std::mutex readers_mutex;
     mutable std::condition_variable reader_free;
     mutable std::vector<std::unique_ptr<Reader>> readers;
+    bool readers_closed = false;
 
     void run();
     void run_batch(std::vector<Pending>& batch);
@@ -294,6 +321,7 @@ struct Store::Impl {
         std::unique_ptr<Reader> r;
         {
             std::unique_lock lock(readers_mutex);
+            if (readers_closed) throw std::runtime_error("the store is closed");
             reader_free.wait(lock, [&] { return !readers.empty(); });
             r = std::move(readers.back());
             readers.pop_back();
@@ -316,9 +344,8 @@ Store::Store(const StoreOptions& options) : impl_(std::make_unique<Impl>()) {
     d.options = options;
     d.log = spdlog::get("store");
     if (!d.log) d.log = spdlog::default_logger()->clone("store");
-    std::filesystem::create_directories(options.data_dir);
+    prepare_data_dir(options.data_dir, *d.log);
     d.path = (std::filesystem::path(options.data_dir) / "helsebro.db").string();
-    Writer::create_schema(d.path, options.busy_timeout_ms);
     d.writer = std::make_unique<Writer>(d.path, options.busy_timeout_ms);
     for (unsigned i = 0; i < std::max(1u, options.read_connections); ++i)
         d.readers.push_back(std::make_unique<Reader>(d.path, options.busy_timeout_ms));
@@ -374,23 +401,32 @@ void Store::close() {
         }
     }
     {
+        // Readers still out finish their query; those returned later are simply dropped.
         std::lock_guard lock(d.readers_mutex);
+        d.readers_closed = true;
         d.readers.clear();
     }
     d.writer.reset();
 }
 
-void Store::submit(Job job, Done done) {
+bool Store::submit(Job job, Done done) {
     auto& d = *impl_;
     {
         std::lock_guard lock(d.mutex);
+        if (d.queue.size() >= d.options.max_queued_jobs) return false;
         if (!d.closing) {
             d.queue.push_back({std::move(job), std::move(done)});
             d.wake.notify_one();
-            return;
+            return true;
         }
     }
     done(false);
+    return true;
+}
+
+bool Store::healthy() const {
+    std::lock_guard lock(impl_->mutex);
+    return !impl_->closing && impl_->last_commit_ok;
 }
 
 void Store::Impl::run() {
@@ -439,14 +475,18 @@ void Store::Impl::run_batch(std::vector<Pending>& batch) {
             } catch (const std::exception& e) {
                 if (!writer->in_transaction()) throw;
                 log->error("A write failed and was rolled back: {}", e.what());
+            } catch (...) {
+                if (!writer->in_transaction()) throw;
+                log->error("A write failed with an unknown error and was rolled back.");
             }
             if (!ok) writer->rollback_to();
             writer->release();
         }
         writer->commit();
         committed = true;
-    } catch (const std::exception& e) {
-        log->error("A commit of {} requests failed; none of them was acknowledged: {}", batch.size(), e.what());
+    } catch (...) {
+        log->error("A commit of {} requests failed; none of them was acknowledged: {}", batch.size(),
+                   describe(std::current_exception()));
         try {
             writer->rollback();
         } catch (const std::exception& e2) {
@@ -457,6 +497,8 @@ void Store::Impl::run_batch(std::vector<Pending>& batch) {
         std::lock_guard lock(mutex);
         stats.jobs += batch.size();
         stats.commits += committed ? 1 : 0;
+        stats.failed_commits += committed ? 0 : 1;
+        last_commit_ok = committed;
     }
     // A job that rolled itself back still gets committed=true: it ran, and its answer (an error)
     // is final. Only a failed commit leaves the outcome unknown to the caller.

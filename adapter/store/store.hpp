@@ -23,6 +23,7 @@ struct StoreOptions {
     unsigned group_commit_max_batch = 512;
     unsigned busy_timeout_ms = 5000;
     unsigned read_connections = 4;
+    std::size_t max_queued_jobs = 10000;  // beyond this, submit() refuses: back-pressure, not memory growth
 };
 
 struct ResourceVersion {
@@ -45,6 +46,7 @@ struct ReceivedMessage {
 
 // A reply kept for an idempotency key, replayed byte for byte when the same request comes again.
 struct StoredReply {
+    std::string request_sha256;  // of the request body that got this reply
     int status = 0;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
@@ -81,17 +83,23 @@ using Done = std::function<void(bool committed)>;
 struct Stats {
     std::uint64_t jobs = 0;
     std::uint64_t commits = 0;
+    std::uint64_t failed_commits = 0;
 };
 
 class Store {
 public:
-    // Opens (creating if needed) <data_dir>/helsebro.db; throws std::runtime_error at start-up only.
+    // Opens (creating if needed) <data_dir>/helsebro.db, the directory private to this user;
+    // throws std::runtime_error at start-up only. Reads after close() throw.
     explicit Store(const StoreOptions& options);
     ~Store();  // finishes queued jobs, checkpoints and closes
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    void submit(Job job, Done done);
+    // False when the queue is full: the caller should answer "busy, retry later". When the store
+    // is closing, the job is not run and done(false) is called at once.
+    bool submit(Job job, Done done);
+    // The last commit succeeded and the store is open: what readiness reports.
+    bool healthy() const;
     // Stops taking jobs, runs those already queued, closes. Idempotent.
     void close();
 

@@ -38,7 +38,7 @@ TEST_F(BadInput, MalformedJsonNamesLineAndColumn) {
 
 TEST_F(BadInput, ABodyThatIsNoResourceIsRefused) {
     auto oo = expect_refused("/fhir/Patient", R"({"active":true})", 400);
-    EXPECT_EQ(json_string(oo, "issue[0].expression[0]"), "resourceType");
+    EXPECT_EQ(json_string(oo, "issue[0].expression[0]"), "Patient.resourceType");
     expect_refused("/fhir/Patient", R"([1,2,3])", 400);
 }
 

@@ -85,7 +85,7 @@ TEST_F(Bundles, AReferenceToNoEntryRefusesTheTransaction) {
         "subject":{"reference":"urn:uuid:00000000-0000-4000-8000-00000000dead"}},
        "request":{"method":"POST","url":"Encounter"}}]})");
     EXPECT_EQ(r.status, 400) << r.body;
-    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[0].resource");
+    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[0].resource.subject.reference");
 }
 
 TEST_F(Bundles, ConditionalReferencesResolveToTheOneMatch) {
@@ -152,6 +152,72 @@ TEST_F(Bundles, OtherBundleTypesAreRefused) {
     auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"searchset"})");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.type");
+}
+
+}  // namespace
+}  // namespace helsebro::testing
+
+namespace helsebro::testing {
+namespace {
+
+class BundleRules : public DaemonTest {};
+
+TEST_F(BundleRules, AReusedIdentifierWithOtherContentIsRefusedAndTheFirstKept) {
+    std::string ident = R"("identifier":{"system":"urn:ietf:rfc:3986","value":"urn:uuid:6d1c2b3a-9e8f-4a7b-8c6d-5e4f3a2b1c0d"},)";
+    auto first = client->post("/fhir", R"({"resourceType":"Bundle","type":"batch",)" + ident + R"("entry":[
+      {"resource":{"resourceType":"Patient","id":"reuse-1"},"request":{"method":"PUT","url":"Patient/reuse-1"}}]})");
+    ASSERT_EQ(first.status, 200) << first.body;
+    auto before = counts();
+    auto other = client->post("/fhir", R"({"resourceType":"Bundle","type":"batch",)" + ident + R"("entry":[
+      {"resource":{"resourceType":"Patient","id":"reuse-2"},"request":{"method":"PUT","url":"Patient/reuse-2"}}]})");
+    EXPECT_EQ(other.status, 409) << other.body;
+    EXPECT_EQ(json_string(parse_json(other.body), "issue[0].expression[0]"), "Bundle.identifier");
+    EXPECT_EQ(client->get("/fhir/Patient/reuse-2").status, 404);
+    EXPECT_EQ(counts(), before);
+}
+
+TEST_F(BundleRules, ATransactionMayNotChangeOneResourceTwice) {
+    auto before = counts();
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"resourceType":"Patient","id":"twice"},"request":{"method":"PUT","url":"Patient/twice"}},
+      {"resource":{"resourceType":"Patient","id":"twice","active":true},"request":{"method":"PUT","url":"Patient/twice"}}]})");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[1]");
+    EXPECT_EQ(counts(), before);
+}
+
+TEST_F(BundleRules, BatchEntriesCannotReferToEachOther) {
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"batch","entry":[
+      {"fullUrl":"urn:uuid:11111111-2222-4333-8444-555555555555","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+      {"resource":{"resourceType":"Flag","status":"active","code":{"text":"x"},
+        "subject":{"reference":"urn:uuid:11111111-2222-4333-8444-555555555555"}},"request":{"method":"POST","url":"Flag"}}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto b = parse_json(r.body);
+    EXPECT_EQ(json_string(b, "entry[0].response.status"), "201 Created");
+    EXPECT_EQ(json_string(b, "entry[1].response.status"), "400 Bad Request");
+    EXPECT_EQ(json_string(b, "entry[1].response.outcome.issue[0].expression[0]"), "Bundle.entry[1].resource.subject.reference");
+}
+
+TEST_F(BundleRules, UnsupportedEntryMethodsAreRefusedAsNotSupported) {
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"request":{"method":"DELETE","url":"Patient/1"}}]})");
+    EXPECT_EQ(r.status, 400) << r.body;
+    auto oo = parse_json(r.body);
+    EXPECT_EQ(json_string(oo, "issue[0].code"), "not-supported");
+    EXPECT_EQ(json_string(oo, "issue[0].expression[0]"), "Bundle.entry[0].request.method");
+}
+
+TEST_F(BundleRules, NarrativeLinksToEntriesAreRewrittenToo) {
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"fullUrl":"urn:uuid:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+      {"resource":{"resourceType":"Flag","status":"active","code":{"text":"x"},
+        "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"urn:uuid:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\">patient</a></div>"},
+        "subject":{"reference":"urn:uuid:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}},"request":{"method":"POST","url":"Flag"}}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto b = parse_json(r.body);
+    auto patient = resource_path(json_string(b, "entry[0].response.location"));
+    auto flag = parse_json(client->get("/fhir/" + resource_path(json_string(b, "entry[1].response.location"))).body);
+    EXPECT_NE(json_string(flag, "text.div").find("href=\"" + patient + "\""), std::string::npos) << json_string(flag, "text.div");
 }
 
 }  // namespace

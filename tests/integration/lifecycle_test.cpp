@@ -44,6 +44,35 @@ TEST_F(Lifecycle, HealthChecksAnswerWithoutAToken) {
     EXPECT_EQ(anonymous.get("/elsewhere").status, 404);
 }
 
+TEST_F(Lifecycle, TheDataIsReadableByTheServiceUserOnly) {
+    ASSERT_EQ(client->post("/fhir/Patient", patient_json(synthetic_fnr(22, 12, 71))).status, 201);
+    namespace fs = std::filesystem;
+    for (const auto& entry : fs::directory_iterator(daemon->data_dir())) {
+        auto perms = fs::status(entry.path()).permissions();
+        EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none) << entry.path();
+    }
+}
+
+TEST(Connections, BeyondTheLimitANewConnectionIsClosed) {
+    DaemonOptions o;
+    o.full_yaml = "http:\n  listen: 127.0.0.1:0\n  max_connections: 2\nstore:\n  data_dir: ${DATA_DIR}\n"
+                  "auth:\n  demo_client: true\n";
+    Daemon d(o);
+    d.start();
+    HttpClient a(d.port()), b(d.port());
+    ASSERT_EQ(a.get("/health/live").status, 200);
+    ASSERT_EQ(b.get("/health/live").status, 200);
+    EXPECT_EQ(raw_exchange(d.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").status, 0);
+    a.close();
+    // The slot is free again once the server has seen the close.
+    int status = 0;
+    for (int i = 0; i < 100 && status != 200; ++i) {
+        status = raw_exchange(d.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").status;
+        if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(status, 200);
+}
+
 TEST(CommandLine, HelpExplainsEveryCommand) {
     auto main_help = run_command({"--help"});
     EXPECT_EQ(main_help.exit_code, 0);

@@ -65,3 +65,39 @@ TEST_F(Messaging, ProcessMessageTakesOnlyMessageBundles) {
 
 }  // namespace
 }  // namespace helsebro::testing
+
+namespace helsebro::testing {
+namespace {
+
+class MessagingRules : public DaemonTest {};
+
+TEST_F(MessagingRules, AMessageIsKnownByItsHeaderIdAndOtherContentUnderItIsRefused) {
+    auto body = discharge_message("5c3f7e1d-0001-4a00-9000-000000000003", synthetic_fnr(20, 10, 69));
+    ASSERT_EQ(client->post("/fhir/$process-message", body).status, 200);
+    auto before = counts();
+    auto changed = discharge_message("5c3f7e1d-0001-4a00-9000-000000000003", synthetic_fnr(21, 11, 69));
+    auto r = client->post("/fhir/$process-message", changed);
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[0].resource.id");
+    EXPECT_EQ(counts(), before);
+}
+
+TEST_F(MessagingRules, EveryEntryOfAMessageMustBeAResource) {
+    auto before = counts();
+    auto r = client->post("/fhir/$process-message", R"({"resourceType":"Bundle","type":"message","entry":[
+      {"resource":{"resourceType":"MessageHeader","id":"h2","eventCoding":{"code":"X"},"source":{"endpoint":"urn:x"}}},
+      {"resource":{"resourceType":"NotAType"}}]})");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[1].resource.resourceType");
+    EXPECT_EQ(counts(), before);
+}
+
+TEST_F(MessagingRules, AHeaderWithTwoEventsIsRefused) {
+    auto r = client->post("/fhir/$process-message", R"({"resourceType":"Bundle","type":"message","entry":[
+      {"resource":{"resourceType":"MessageHeader","id":"h3","eventCoding":{"code":"X"},"eventUri":"urn:y","source":{"endpoint":"urn:x"}}}]})");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[0].resource.event[x]");
+}
+
+}  // namespace
+}  // namespace helsebro::testing

@@ -1,0 +1,19 @@
+// Content negotiation and Prefer: what the client sends and wants back.
+#pragma once
+
+#include <string_view>
+
+namespace helsebro::ingress {
+
+// application/fhir+json, application/json or the _format shorthand json; with `allow_wildcards`
+// also */* and application/* (for Accept).
+bool is_json_media(std::string_view media, bool allow_wildcards);
+// A charset parameter, when present, is UTF-8 (FHIR JSON is always UTF-8).
+bool charset_is_utf8(std::string_view content_type);
+// An empty Accept accepts anything.
+bool accepts_json(std::string_view accept);
+
+enum class Return { minimal, representation, outcome };
+Return preferred_return(std::string_view prefer, Return fallback);
+
+}  // namespace helsebro::ingress
