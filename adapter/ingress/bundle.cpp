@@ -1,5 +1,6 @@
 #include "adapter/ingress/bundle.hpp"
 
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -66,6 +67,12 @@ void check_entry(PlannedEntry& e, Value& entry) {
     e.resource = std::move(*resource);
 }
 
+// Serializes what can be: entries whose references are all settled.
+void prepare_entry(PlannedEntry& e) {
+    e.prepared = prepare(std::move(*e.resource), e.url.type, e.id);
+    e.resource.reset();
+}
+
 bool is_placeholder(const std::string& ref) { return ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:"); }
 
 // "Patient?identifier=..." : a search to be resolved to exactly one resource.
@@ -110,18 +117,17 @@ BundleOutcome failed(EntryResult r, std::size_t index) {
     return {false, r.status, fhir::json::write(fhir::operation_outcome(r.issues))};
 }
 
-EntryResult write_entry(store::Tx& tx, std::int64_t message_id, PlannedEntry& e, const std::string& assigned_id) {
-    if (e.method == "POST") return create(tx, message_id, std::move(*e.resource), e.url.type, assigned_id);
-    return update(tx, message_id, std::move(*e.resource), e.url.type, e.url.id, e.if_match);
+EntryResult write_entry(store::Tx& tx, std::int64_t message_id, const PlannedEntry& e) {
+    if (e.method == "POST") return create(tx, message_id, *e.prepared);
+    return update(tx, message_id, *e.prepared, e.if_match);
 }
 
 // A transaction may not touch one resource twice (FHIR R4 http.html#trules).
-std::optional<EntryResult> overlapping(const Plan& plan, const std::vector<std::string>& assigned,
-                                       const std::vector<EntryResult>& matched) {
+std::optional<EntryResult> overlapping(const Plan& plan, const std::vector<EntryResult>& matched) {
     std::unordered_map<std::string, std::size_t> seen;
     for (const auto& e : plan.entries) {
         if (e.method == "GET") continue;
-        std::string id = e.method == "PUT" ? e.url.id : matched[e.index].status ? matched[e.index].id : assigned[e.index];
+        const std::string& id = matched[e.index].status ? matched[e.index].id : e.id;
         auto [it, fresh] = seen.emplace(e.url.type + "/" + id, e.index);
         if (!fresh)
             return failure(400, "invalid",
@@ -130,6 +136,88 @@ std::optional<EntryResult> overlapping(const Plan& plan, const std::vector<std::
                            entry_path(e.index));
     }
     return std::nullopt;
+}
+
+// Resolves references between a transaction's entries. `late` holds the fullUrls whose ids are
+// known only in the store job (ifNoneExist); a reference to one of those, or a conditional
+// reference, leaves the resource for the job (sets `waits`).
+struct EntryResolver {
+    const std::unordered_map<std::string, std::string>& resolved;
+    const std::unordered_set<std::string>* late = nullptr;
+    store::Tx* tx = nullptr;  // set in the store job: conditional references can be searched
+    bool waits = false;
+
+    std::optional<std::string> operator()(const Reference& site, std::optional<EntryResult>& err) {
+        if (auto it = resolved.find(site.value); it != resolved.end()) return it->second;
+        if (!site.is_reference) return std::nullopt;
+        if (late && late->count(site.value)) {
+            waits = true;
+            return std::nullopt;
+        }
+        if (is_placeholder(site.value)) {
+            err = failure(400, "not-found", "The reference points at no entry of this transaction.", site.path);
+            return std::nullopt;
+        }
+        auto cond = conditional(site.value);
+        if (!cond) return std::nullopt;
+        if (!tx) {
+            waits = true;
+            return std::nullopt;
+        }
+        auto match = find_existing(*tx, cond->first, cond->second, site.path);
+        if (!match) {
+            err = failure(412, "not-found", "The conditional reference matches no resource.", site.path);
+            return std::nullopt;
+        }
+        if (!match->ok()) {
+            err = std::move(match);
+            return std::nullopt;
+        }
+        return match->type + "/" + match->id;
+    }
+};
+
+// Batch entries are independent (FHIR): a reference to another entry cannot be resolved.
+std::optional<std::string> no_placeholders(const Reference& site, std::optional<EntryResult>& err) {
+    if (site.is_reference && is_placeholder(site.value))
+        err = failure(400, "invalid", "Entries of a batch cannot refer to each other; use a transaction.", site.path);
+    return std::nullopt;
+}
+
+void plan_transaction(Plan& plan) {
+    std::unordered_map<std::string, std::string> resolved;  // fullUrl -> Type/id
+    std::unordered_set<std::string> late;
+    for (auto& e : plan.entries) {
+        if (e.method == "POST" && !e.if_none_exist.empty()) {
+            if (!e.full_url.empty()) late.insert(e.full_url);
+        } else if (e.method != "GET" && !e.full_url.empty()) {
+            resolved[e.full_url] = e.url.type + "/" + e.id;
+        }
+    }
+    for (auto& e : plan.entries) {
+        if (!e.resource) continue;
+        EntryResolver resolver{resolved, &late};
+        auto err = rewrite_references(*e.resource, entry_path(e.index) + ".resource", std::ref(resolver));
+        if (err) {
+            plan.status = err->status;
+            plan.issues = std::move(err->issues);
+            return;
+        }
+        if (!resolver.waits) prepare_entry(e);
+    }
+}
+
+void plan_batch(Plan& plan) {
+    for (auto& e : plan.entries) {
+        if (!e.resource || e.refused_status) continue;
+        if (auto err = rewrite_references(*e.resource, entry_path(e.index) + ".resource", no_placeholders)) {
+            e.refused_status = err->status;
+            e.issues = std::move(err->issues);
+            e.resource.reset();
+            continue;
+        }
+        prepare_entry(e);
+    }
 }
 
 }  // namespace
@@ -175,64 +263,44 @@ Plan plan_bundle(Value& bundle, bool transaction) {
             for (auto& issue : e.issues) plan.issues.push_back(std::move(issue));
             return plan;
         }
+        // A POST gets its id now even with ifNoneExist: used unless the store finds a match.
+        e.id = e.method == "POST" ? store::new_id() : e.url.id;
         plan.entries.push_back(std::move(e));
     }
+    if (transaction)
+        plan_transaction(plan);
+    else
+        plan_batch(plan);
     return plan;
 }
 
 BundleOutcome run_transaction(store::Tx& tx, std::int64_t message_id, Plan& plan, bool representation,
                               const std::string& base_url) {
     std::vector<EntryResult> results(plan.entries.size());
-    std::vector<std::string> assigned(plan.entries.size());
-    std::unordered_map<std::string, std::string> resolved;  // fullUrl -> Type/id
-
-    // Ids first, so every reference between entries can be rewritten before anything is written.
+    std::unordered_map<std::string, std::string> resolved;  // the fullUrls only the store could settle
     for (auto& e : plan.entries) {
-        if (e.method == "POST") {
-            if (!e.if_none_exist.empty()) {
-                auto existing = find_existing(tx, e.url.type, e.if_none_exist, entry_path(e.index) + ".request.ifNoneExist");
-                if (existing && !existing->ok()) return failed(std::move(*existing), e.index);
-                if (existing) results[e.index] = std::move(*existing);
-            }
-            assigned[e.index] = results[e.index].status ? results[e.index].id : store::new_id();
-            if (!e.full_url.empty()) resolved[e.full_url] = e.url.type + "/" + assigned[e.index];
-        } else if (e.method == "PUT" && !e.full_url.empty()) {
-            resolved[e.full_url] = e.url.type + "/" + e.url.id;
-        }
+        if (e.method != "POST" || e.if_none_exist.empty()) continue;
+        auto existing = find_existing(tx, e.url.type, e.if_none_exist, entry_path(e.index) + ".request.ifNoneExist");
+        if (existing && !existing->ok()) return failed(std::move(*existing), e.index);
+        if (existing) results[e.index] = std::move(*existing);
+        if (!e.full_url.empty())
+            resolved[e.full_url] = e.url.type + "/" + (results[e.index].status ? results[e.index].id : e.id);
     }
-    if (auto clash = overlapping(plan, assigned, results)) return failed(std::move(*clash), 0);
+    if (auto clash = overlapping(plan, results)) return failed(std::move(*clash), 0);
 
-    auto resolve = [&](const Reference& site, std::optional<EntryResult>& err) -> std::optional<std::string> {
-        if (auto it = resolved.find(site.value); it != resolved.end()) return it->second;
-        if (!site.is_reference) return std::nullopt;
-        if (is_placeholder(site.value)) {
-            err = failure(400, "not-found", "The reference points at no entry of this transaction.", site.path);
-            return std::nullopt;
-        }
-        auto cond = conditional(site.value);
-        if (!cond) return std::nullopt;
-        auto match = find_existing(tx, cond->first, cond->second, site.path);
-        if (!match) {
-            err = failure(412, "not-found", "The conditional reference matches no resource.", site.path);
-            return std::nullopt;
-        }
-        if (!match->ok()) {
-            err = std::move(match);
-            return std::nullopt;
-        }
-        return match->type + "/" + match->id;
-    };
     for (auto& e : plan.entries) {
         if (!e.resource || results[e.index].status) continue;
-        if (auto err = rewrite_references(*e.resource, entry_path(e.index) + ".resource", resolve))
+        EntryResolver resolver{resolved, nullptr, &tx};
+        if (auto err = rewrite_references(*e.resource, entry_path(e.index) + ".resource", std::ref(resolver)))
             return failed(std::move(*err), e.index);
+        prepare_entry(e);
     }
 
     for (const char* method : {"POST", "PUT", "GET"}) {
         for (auto& e : plan.entries) {
             if (e.method != method || results[e.index].status) continue;
             EntryResult r = e.method == "GET" ? read(tx, e.url.type, e.url.id, e.url.version)
-                                              : write_entry(tx, message_id, e, assigned[e.index]);
+                                              : write_entry(tx, message_id, e);
             if (!r.ok()) return failed(std::move(r), e.index);
             results[e.index] = std::move(r);
         }
@@ -242,30 +310,20 @@ BundleOutcome run_transaction(store::Tx& tx, std::int64_t message_id, Plan& plan
 
 BundleOutcome run_batch(store::Tx& tx, std::int64_t message_id, Plan& plan, bool representation,
                         const std::string& base_url) {
-    // Batch entries are independent (FHIR): a reference to another entry cannot be resolved.
-    auto no_placeholders = [](const Reference& site, std::optional<EntryResult>& err) -> std::optional<std::string> {
-        if (site.is_reference && is_placeholder(site.value))
-            err = failure(400, "invalid", "Entries of a batch cannot refer to each other; use a transaction.", site.path);
-        return std::nullopt;
-    };
     std::vector<EntryResult> results;
     results.reserve(plan.entries.size());
     for (auto& e : plan.entries) {
         EntryResult r;
-        std::optional<EntryResult> refused;
-        if (e.resource) refused = rewrite_references(*e.resource, entry_path(e.index) + ".resource", no_placeholders);
         if (e.refused_status) {
             r.status = e.refused_status;
-            r.issues = std::move(e.issues);
-        } else if (refused) {
-            r = std::move(*refused);
+            r.issues = e.issues;
         } else if (e.method == "GET") {
             r = read(tx, e.url.type, e.url.id, e.url.version);
         } else {
             std::optional<EntryResult> existing;
             if (e.method == "POST" && !e.if_none_exist.empty())
                 existing = find_existing(tx, e.url.type, e.if_none_exist, entry_path(e.index) + ".request.ifNoneExist");
-            r = existing ? std::move(*existing) : write_entry(tx, message_id, e, store::new_id());
+            r = existing ? std::move(*existing) : write_entry(tx, message_id, e);
         }
         for (auto& issue : r.issues)
             if (issue.expression.empty()) issue.expression.push_back(entry_path(e.index));

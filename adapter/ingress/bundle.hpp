@@ -15,7 +15,9 @@ struct PlannedEntry {
     std::string method;  // POST, PUT or GET
     EntryUrl url;
     std::string full_url;
-    std::optional<Value> resource;
+    std::string id;                    // POST: assigned when planned; PUT/GET: from request.url
+    std::optional<Value> resource;     // still a tree only when a reference waits for the store
+    std::optional<Prepared> prepared;  // serialized when planned, off the writer thread
     std::string if_none_exist;
     std::string if_match;
     std::vector<fhir::Issue> issues;  // in a batch, a refused entry carries its reasons here
@@ -33,7 +35,9 @@ struct Plan {
 // object, its resource passes check_resource, fullUrls are unique.
 std::vector<fhir::Issue> check_entries(const Value& bundle);
 
-// Takes the entries out of the bundle (moving their resources) and checks each one.
+// Takes the entries out of the bundle and checks each one. Everything that does not need the
+// store happens here, on the HTTP thread: ids for new resources, references between entries,
+// serialization. Only conditional references and ifNoneExist wait for the store job.
 Plan plan_bundle(Value& bundle, bool transaction);
 
 struct BundleOutcome {

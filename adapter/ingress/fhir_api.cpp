@@ -210,15 +210,15 @@ void FhirApi::Impl::create(Route r, http::Request req, http::Respond respond) {
         return respond(outcome_reply(400, issues));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
     std::string if_none_exist(req.header("if-none-exist"));
-    auto res = std::make_shared<Value>(std::move(*resource));
-    auto work = [this, r = std::move(r), ret, if_none_exist, res](store::Tx& tx, std::int64_t message_id, bool& keep) {
+    auto prepared = std::make_shared<Prepared>(prepare(std::move(*resource), r.type, store::new_id()));
+    auto work = [this, r = std::move(r), ret, if_none_exist, prepared](store::Tx& tx, std::int64_t message_id, bool& keep) {
         if (!if_none_exist.empty()) {
             if (auto existing = find_existing(tx, r.type, if_none_exist, "If-None-Exist")) {
                 keep = false;  // nothing of this request is kept: the match answers it
                 return stored_reply(*existing, 200, ret, true);
             }
         }
-        auto result = ingress::create(tx, message_id, std::move(*res), r.type, store::new_id());
+        auto result = ingress::create(tx, message_id, *prepared);
         keep = result.ok();
         return stored_reply(result, 201, ret, true);
     };
@@ -235,9 +235,9 @@ void FhirApi::Impl::update(Route r, http::Request req, http::Respond respond) {
     if (*id != r.id) return respond(outcome_reply(400, "invalid", "The id in the body differs from the id in the URL.", r.type + ".id"));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
     std::string if_match(req.header("if-match"));
-    auto res = std::make_shared<Value>(std::move(*resource));
-    auto work = [this, r = std::move(r), ret, if_match, res](store::Tx& tx, std::int64_t message_id, bool& keep) {
-        auto result = ingress::update(tx, message_id, std::move(*res), r.type, r.id, if_match);
+    auto prepared = std::make_shared<Prepared>(prepare(std::move(*resource), r.type, r.id));
+    auto work = [this, ret, if_match, prepared](store::Tx& tx, std::int64_t message_id, bool& keep) {
+        auto result = ingress::update(tx, message_id, *prepared, if_match);
         keep = result.ok();
         return stored_reply(result, result.status, ret, result.status == 201);
     };
@@ -310,9 +310,9 @@ void FhirApi::Impl::store_bundle(std::shared_ptr<WriteState> state, Value bundle
             return respond(outcome_reply(400, "required", "A document Bundle needs a timestamp (bdl-10).", "Bundle.timestamp"));
     }
     auto ret = preferred_return(state->request.header("prefer"), Return::representation);
-    auto res = std::make_shared<Value>(std::move(bundle));
-    auto work = [this, ret, res](store::Tx& tx, std::int64_t message_id, bool& keep) {
-        auto result = ingress::create(tx, message_id, std::move(*res), "Bundle", store::new_id());
+    auto prepared = std::make_shared<Prepared>(prepare(std::move(bundle), "Bundle", store::new_id()));
+    auto work = [this, ret, prepared](store::Tx& tx, std::int64_t message_id, bool& keep) {
+        auto result = ingress::create(tx, message_id, *prepared);
         keep = result.ok();
         return stored_reply(result, 201, ret, true);
     };

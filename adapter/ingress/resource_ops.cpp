@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "adapter/ingress/route.hpp"
+#include "adapter/store/store.hpp"
 #include "fhir/resource_types.hpp"
 
 namespace helsebro::ingress {
@@ -16,22 +17,48 @@ std::size_t index_of(const Value& object, std::string_view key) {
     return static_cast<std::size_t>(-1);
 }
 
-// Sets id and meta.versionId/lastUpdated where FHIR's element order puts them.
-void stamp(Value& r, std::string_view id, std::int64_t version, std::string_view last_updated) {
-    r.erase("id");
-    r.set("id", Value::string(std::string(id)), index_of(r, "resourceType") + 1);
-    Value* meta = r.find("meta");
-    if (!meta || !meta->is_object()) {
-        r.erase("meta");
-        meta = &r.set("meta", Value::object(), index_of(r, "id") + 1);
-    }
-    meta->erase("versionId");
-    meta->erase("lastUpdated");
+// Stand-ins for versionId and lastUpdated while serializing: random per process, so no input
+// can contain them. `text` is how each appears in the output, quotes included.
+struct Holes {
+    Value version, updated;
+    std::string version_text, updated_text;
+};
+
+const Holes& holes() {
+    static const Holes h = [] {
+        std::string nonce = store::new_id();
+        Holes x{Value::string("\x01version " + nonce + "\x01"), Value::string("\x01updated " + nonce + "\x01"), {}, {}};
+        x.version_text = fhir::json::write(x.version);
+        x.updated_text = fhir::json::write(x.updated);
+        return x;
+    }();
+    return h;
+}
+
+// Moves the member `key` (when present) to `position`.
+void move_member(Value& object, std::string_view key, std::size_t position) {
+    auto& m = object.members();
+    auto at = index_of(object, key);
+    if (at == static_cast<std::size_t>(-1) || at == position || position >= m.size()) return;
+    auto member = std::move(m[at]);
+    m.erase(m.begin() + static_cast<std::ptrdiff_t>(at));
+    m.insert(m.begin() + static_cast<std::ptrdiff_t>(std::min(position, m.size())), std::move(member));
+}
+
+// Sets id and meta.versionId/lastUpdated, in FHIR's element order: resourceType, id, meta first;
+// in meta: id, extension, versionId, lastUpdated, source, profile, security, tag.
+void stamp(Value& r, std::string_view id, Value version, Value last_updated) {
+    move_member(r, "resourceType", 0);
+    r.set("id", Value::string(std::string(id)));
+    move_member(r, "id", 1);
+    if (const Value* m = r.find("meta"); !m || !m->is_object()) r.set("meta", Value::object());
+    move_member(r, "meta", 2);
+    Value* meta = r.find("meta");  // found again: moving members moved it
+    meta->set("versionId", std::move(version));
+    meta->set("lastUpdated", std::move(last_updated));
     std::size_t pos = 0;
-    const auto& m = meta->members();
-    while (pos < m.size() && (m[pos].first == "id" || m[pos].first == "extension")) ++pos;
-    meta->set("versionId", Value::string(std::to_string(version)), pos);
-    meta->set("lastUpdated", Value::string(std::string(last_updated)), pos + 1);
+    for (const char* key : {"id", "extension", "versionId", "lastUpdated", "source", "profile", "security", "tag"})
+        if (meta->find(key)) move_member(*meta, key, pos++);
 }
 
 std::vector<store::Identifier> identifiers_of(const Value& r) {
@@ -62,12 +89,9 @@ EntryResult stored(int status, store::ResourceVersion v) {
     return e;
 }
 
-EntryResult put(store::Tx& tx, std::int64_t message_id, Value& resource, std::string_view type,
-                std::string_view id, std::int64_t version, int status) {
-    stamp(resource, id, version, tx.now());
-    store::ResourceVersion v{std::string(type), std::string(id), version, tx.now(), false,
-                             fhir::json::write(resource)};
-    tx.put_version(v, message_id, identifiers_of(resource));
+EntryResult put(store::Tx& tx, std::int64_t message_id, const Prepared& resource, std::int64_t version, int status) {
+    store::ResourceVersion v{resource.type, resource.id, version, tx.now(), false, resource.json(version, tx.now())};
+    tx.put_version(v, message_id, resource.identifiers);
     return stored(status, std::move(v));
 }
 
@@ -185,9 +209,33 @@ EntryResult failure(int status, std::string code, std::string diagnostics, std::
     return e;
 }
 
-EntryResult create(store::Tx& tx, std::int64_t message_id, Value resource, std::string_view type,
-                   std::string_view id) {
-    return put(tx, message_id, resource, type, id, 1, 201);
+std::string Prepared::json(std::int64_t version, std::string_view last_updated) const {
+    std::string v = std::to_string(version);
+    std::string out;
+    out.reserve(head.size() + middle.size() + tail.size() + v.size() + last_updated.size() + 4);
+    out.append(head).append("\"").append(v).append("\"").append(middle);
+    out.append("\"").append(last_updated).append("\"").append(tail);
+    return out;
+}
+
+Prepared prepare(Value resource, std::string_view type, std::string_view id) {
+    const Holes& h = holes();
+    Prepared p;
+    p.type = std::string(type);
+    p.id = std::string(id);
+    p.identifiers = identifiers_of(resource);
+    stamp(resource, id, h.version, h.updated);
+    std::string text = fhir::json::write(resource);
+    auto v = text.find(h.version_text);
+    auto u = text.find(h.updated_text, v);
+    p.head = text.substr(0, v);
+    p.middle = text.substr(v + h.version_text.size(), u - v - h.version_text.size());
+    p.tail = text.substr(u + h.updated_text.size());
+    return p;
+}
+
+EntryResult create(store::Tx& tx, std::int64_t message_id, const Prepared& resource) {
+    return put(tx, message_id, resource, 1, 201);
 }
 
 std::optional<EntryResult> find_existing(store::Tx& tx, std::string_view type, std::string_view query,
@@ -224,9 +272,8 @@ std::optional<EntryResult> find_existing(store::Tx& tx, std::string_view type, s
     return stored(200, std::move(*current));
 }
 
-EntryResult update(store::Tx& tx, std::int64_t message_id, Value resource, std::string_view type,
-                   std::string_view id, std::string_view if_match) {
-    auto current = tx.current(type, id);
+EntryResult update(store::Tx& tx, std::int64_t message_id, const Prepared& resource, std::string_view if_match) {
+    auto current = tx.current(resource.type, resource.id);
     if (!if_match.empty()) {
         auto wanted = version_of_etag(if_match);
         if (!wanted) return failure(400, "value", "If-Match must be an ETag such as W/\"3\".");
@@ -235,12 +282,10 @@ EntryResult update(store::Tx& tx, std::int64_t message_id, Value resource, std::
                            "The resource is at version " + (current ? std::to_string(current->version) : "none") +
                                ", not the one given in If-Match.");
     }
-    if (!current) return put(tx, message_id, resource, type, id, 1, 201);
-
-    Value unchanged_probe = resource;
-    stamp(unchanged_probe, id, current->version, current->last_updated);
-    if (!current->deleted && fhir::json::write(unchanged_probe) == current->json) return stored(200, std::move(*current));
-    return put(tx, message_id, resource, type, id, current->version + 1, 200);
+    if (!current) return put(tx, message_id, resource, 1, 201);
+    if (!current->deleted && resource.json(current->version, current->last_updated) == current->json)
+        return stored(200, std::move(*current));
+    return put(tx, message_id, resource, current->version + 1, 200);
 }
 
 EntryResult read(store::Tx& tx, std::string_view type, std::string_view id, std::int64_t version) {

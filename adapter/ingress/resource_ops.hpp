@@ -36,19 +36,30 @@ struct EntryResult {
 
 EntryResult failure(int status, std::string code, std::string diagnostics, std::string expression = {});
 
-// Stores `resource` as version 1 of type/id (the id was chosen by the server).
-EntryResult create(store::Tx& tx, std::int64_t message_id, Value resource, std::string_view type,
-                   std::string_view id);
+// A resource serialized ahead of its store job (on an HTTP thread, off the single writer), with
+// holes for the two values only the commit knows: meta.versionId and meta.lastUpdated.
+struct Prepared {
+    std::string type;
+    std::string id;
+    std::string head, middle, tail;  // head "version" middle "lastUpdated" tail
+    std::vector<store::Identifier> identifiers;
+    std::string json(std::int64_t version, std::string_view last_updated) const;
+};
+
+// Sets id (and meta's place, in FHIR's element order) and serializes.
+Prepared prepare(Value resource, std::string_view type, std::string_view id);
+
+// Stores the resource as version 1 (its id was chosen by the server).
+EntryResult create(store::Tx& tx, std::int64_t message_id, const Prepared& resource);
 
 // For If-None-Exist: the one existing match (status 200), an error (400 unsupported search, 412
 // several matches), or nullopt when nothing matches and the create should go on.
 std::optional<EntryResult> find_existing(store::Tx& tx, std::string_view type, std::string_view query,
                                          std::string_view path);
 
-// Update or create-on-update at type/id. `if_match` is an ETag (W/"n") or empty. An update that
-// changes nothing but meta keeps the current version (so a resent PUT makes no new version).
-EntryResult update(store::Tx& tx, std::int64_t message_id, Value resource, std::string_view type,
-                   std::string_view id, std::string_view if_match);
+// Update or create-on-update. `if_match` is an ETag (W/"n") or empty. An update that changes
+// nothing but meta keeps the current version (so a resent PUT makes no new version).
+EntryResult update(store::Tx& tx, std::int64_t message_id, const Prepared& resource, std::string_view if_match);
 
 EntryResult read(store::Tx& tx, std::string_view type, std::string_view id, std::int64_t version);
 

@@ -43,7 +43,7 @@ protected:
     EntryResult create_now(std::string_view json, std::string_view id, std::string* now = nullptr) {
         EntryResult r;
         in_job([&](Tx& tx, std::int64_t m) {
-            r = create(tx, m, parse(json), "Patient", id);
+            r = create(tx, m, prepare(parse(json), "Patient", id));
             if (now) *now = tx.now();
             return r.ok();
         });
@@ -52,7 +52,7 @@ protected:
     EntryResult update_now(std::string_view json, std::string_view id, std::string_view if_match = {}) {
         EntryResult r;
         in_job([&](Tx& tx, std::int64_t m) {
-            r = update(tx, m, parse(json), "Patient", id, if_match);
+            r = update(tx, m, prepare(parse(json), "Patient", id), if_match);
             return r.ok();
         });
         return r;
@@ -205,7 +205,7 @@ protected:
         in_job([](Tx& tx, std::int64_t m) {
             auto with = [&](const char* id, const char* ident) {
                 auto json = std::string(R"({"resourceType":"Patient","identifier":[)") + ident + "]}";
-                return create(tx, m, parse(json), "Patient", id).ok();
+                return create(tx, m, prepare(parse(json), "Patient", id)).ok();
             };
             return with("one", R"({"system":"urn:sys","value":"1"})") &&
                    with("twin-a", R"({"system":"urn:sys","value":"2"})") &&
@@ -407,6 +407,52 @@ TEST(CheckResource, RefusesAMetaThatIsNoObject) {
     EXPECT_EQ(i.expression, std::vector<std::string>{"Patient.meta"});
     EXPECT_EQ(only_issue(check_resource(parse(R"({"resourceType":"Patient","meta":[]})"), "")).expression,
               std::vector<std::string>{"Patient.meta"});
+}
+
+}  // namespace
+}  // namespace helsebro::ingress
+
+namespace helsebro::ingress {
+namespace {
+
+TEST(Prepare, FillsVersionAndLastUpdatedWhereFhirOrdersThem) {
+    auto p = prepare(fhir::json::parse(R"({"meta":{"profile":["urn:p"],"extension":[{"url":"urn:e","valueBoolean":true}],)"
+                                       R"("versionId":"99"},"resourceType":"Patient","id":"ignored","active":true})")
+                         .value.value(),
+                     "Patient", "p1");
+    auto doc = fhir::json::parse(p.json(3, "2026-11-25T08:30:12.123Z")).value.value();
+    const auto& top = doc.members();
+    ASSERT_GE(top.size(), 3u);
+    EXPECT_EQ(top[0].first, "resourceType");
+    EXPECT_EQ(top[1].first, "id");
+    EXPECT_EQ(top[2].first, "meta");
+    EXPECT_EQ(doc.string_at("id"), "p1");
+    const auto& meta = doc.find("meta")->members();
+    ASSERT_EQ(meta.size(), 4u);
+    EXPECT_EQ(meta[0].first, "extension");
+    EXPECT_EQ(meta[1].first, "versionId");
+    EXPECT_EQ(meta[1].second.text(), "3");
+    EXPECT_EQ(meta[2].first, "lastUpdated");
+    EXPECT_EQ(meta[2].second.text(), "2026-11-25T08:30:12.123Z");
+    EXPECT_EQ(meta[3].first, "profile");
+}
+
+TEST(Prepare, StringsThatLookLikeTheHolesAreLeftAlone) {
+    auto p = prepare(fhir::json::parse(R"({"resourceType":"Basic","code":{"text":"\u0001version \u0001"}})").value.value(),
+                     "Basic", "b1");
+    auto doc = fhir::json::parse(p.json(1, "2026-01-01T00:00:00.000Z")).value.value();
+    EXPECT_EQ(doc.find("code")->string_at("text"), std::string_view("\x01version \x01"));
+    EXPECT_EQ(doc.find("meta")->string_at("versionId"), "1");
+}
+
+TEST(Prepare, KeepsTheIdentifiersForTheIndex) {
+    auto p = prepare(fhir::json::parse(R"({"resourceType":"Patient","identifier":[{"system":"urn:s","value":"1"},{"value":"2"}]})")
+                         .value.value(),
+                     "Patient", "x");
+    ASSERT_EQ(p.identifiers.size(), 2u);
+    EXPECT_EQ(p.identifiers[0].system, "urn:s");
+    EXPECT_EQ(p.identifiers[1].system, "");
+    EXPECT_EQ(p.identifiers[1].value, "2");
 }
 
 }  // namespace
