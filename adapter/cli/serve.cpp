@@ -105,7 +105,11 @@ int serve(std::shared_ptr<const config::Config> config) {
     sd_notify(0, "STOPPING=1\nSTATUS=stopping");
     store->close();
     auto stats = store->stats();
-    log->info("Stored {} writes in {} commits.", stats.jobs, stats.commits);
+    if (stats.commits > 0)
+        log->info("Stored {} writes in {} commits ({:.1f} per commit; {:.2f} ms running and {:.2f} ms committing "
+                  "per commit).",
+                  stats.jobs, stats.commits, double(stats.jobs) / double(stats.commits),
+                  1000 * stats.run_seconds / double(stats.commits), 1000 * stats.commit_seconds / double(stats.commits));
     log->info("Stopped cleanly; every acknowledged request is in the store.");
     return 0;
 }

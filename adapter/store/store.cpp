@@ -463,7 +463,9 @@ void Store::Impl::catch_up_wal() {
 // One transaction for the whole batch, a savepoint per job. If the transaction itself fails (disk
 // full, I/O error), no job in it is acknowledged.
 void Store::Impl::run_batch(std::vector<Pending>& batch) {
+    using clock = std::chrono::steady_clock;
     bool committed = false;
+    auto started = clock::now(), committing = started;
     try {
         writer->begin();
         for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -482,6 +484,7 @@ void Store::Impl::run_batch(std::vector<Pending>& batch) {
             if (!ok) writer->rollback_to();
             writer->release();
         }
+        committing = clock::now();
         writer->commit();
         committed = true;
     } catch (...) {
@@ -498,6 +501,9 @@ void Store::Impl::run_batch(std::vector<Pending>& batch) {
         stats.jobs += batch.size();
         stats.commits += committed ? 1 : 0;
         stats.failed_commits += committed ? 0 : 1;
+        auto finished = clock::now();
+        stats.run_seconds += std::chrono::duration<double>(committing - started).count();
+        stats.commit_seconds += std::chrono::duration<double>(finished - committing).count();
         last_commit_ok = committed;
     }
     // A job that rolled itself back still gets committed=true: it ran, and its answer (an error)

@@ -84,6 +84,8 @@ struct Stats {
     std::uint64_t jobs = 0;
     std::uint64_t commits = 0;
     std::uint64_t failed_commits = 0;
+    double run_seconds = 0;     // running jobs, inside transactions
+    double commit_seconds = 0;  // COMMIT, the fsync included
 };
 
 class Store {
