@@ -1,6 +1,4 @@
-// libFuzzer target for fhir::json. Not part of the default build; build by hand, e.g.
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tests/fuzz/fuzz_json.cpp fhir/json.cpp -o fuzz_json && ./fuzz_json -max_len=4096
+// libFuzzer target for fhir::json. Not part of the default build: scripts/fuzz.sh builds and runs it.
 // Properties checked: parse never crashes; whatever parses writes back to text that parses to
 // the same tree and writes identically (write is a fixed point); errors carry a sane position.
 #include <cstddef>

@@ -1,4 +1,10 @@
 // Starting, stopping and the command line.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <fstream>
 #include <thread>
 
@@ -19,6 +25,63 @@ TEST_F(Lifecycle, SigtermStopsCleanlyAndTellsSystemd) {
     std::error_code ec;
     auto wal = std::filesystem::file_size(daemon->data_dir() / "helsebro.db-wal", ec);
     EXPECT_TRUE(ec || wal == 0) << wal;
+}
+
+namespace {
+// A plain TCP connection, for sending a request in pieces.
+struct RawConnection {
+    int fd = -1;
+    explicit RawConnection(std::uint16_t port) {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        timeval tv{10, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ADD_FAILURE() << "connect failed";
+    }
+    ~RawConnection() { ::close(fd); }
+    void send(const std::string& bytes) { ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())); }
+    std::string receive_all() {
+        std::string out;
+        char buf[4096];
+        for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+        return out;
+    }
+};
+
+bool accepts_connections(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+}  // namespace
+
+TEST_F(Lifecycle, SigtermLetsARequestInFlightFinishAndStore) {
+    std::string body = patient_json(synthetic_fnr(23, 1, 72));
+    RawConnection c(daemon->port());
+    c.send("POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + daemon->token() +
+           "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body.substr(0, 10));
+    ASSERT_EQ(::kill(daemon->pid(), SIGTERM), 0);
+    // Stopping has begun once new connections are refused; the request above is still open.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (accepts_connections(daemon->port()) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_FALSE(accepts_connections(daemon->port()));
+    c.send(body.substr(10));
+    auto answer = c.receive_all();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 201", 0), 0u) << answer.substr(0, 200);
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos);
+    EXPECT_EQ(daemon->terminate(), 0);
+    StoreInspector db(daemon->data_dir());
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM resource_version"), 1);
 }
 
 TEST_F(Lifecycle, SigtermWithAnIdleKeepAliveConnectionStillStopsPromptly) {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
+# SECONDS (default 60). Not part of the tests: run it by hand or in a nightly job.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress)
+
+scripts/install-deps.sh
+command -v clang++ >/dev/null || { apt-get install -y -qq clang >/dev/null; }
+if [[ ! -f build-fuzz/build.ninja ]]; then
+  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHELSEBRO_FUZZ=ON -DHELSEBRO_BUILD_TESTS=OFF
+fi
+ninja -C build-fuzz "${targets[@]}"
+export UBSAN_OPTIONS="suppressions=$PWD/tests/fuzz/ubsan.supp:print_stacktrace=1:halt_on_error=1"
+for t in "${targets[@]}"; do
+  corpus=build-fuzz/corpus/$t
+  mkdir -p "$corpus"
+  # Seed with the project's own FHIR test material so the fuzzer starts from real shapes.
+  [[ $t == fuzz_ingress ]] && for f in bench/data/*.json; do { echo "/fhir"; cat "$f"; } > "$corpus/seed-$(basename "$f")"; done
+  echo "== $t for ${seconds}s"
+  mkdir -p build-fuzz/artifacts
+  "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=65536 \
+    -artifact_prefix="build-fuzz/artifacts/$t-" "$corpus"
+done
