@@ -46,7 +46,7 @@ int serve(std::shared_ptr<const config::Config> config) {
     ::umask(077);
     store::StoreOptions so{config->store.data_dir, config->store.group_commit_max_batch,
                            config->store.busy_timeout_ms, config->store.read_connections,
-                           config->store.max_queued_writes};
+                           config->store.max_queued_writes, config->store.max_queued_bytes};
     std::unique_ptr<store::Store> store;
     try {
         store = std::make_unique<store::Store>(so);
@@ -76,6 +76,7 @@ int serve(std::shared_ptr<const config::Config> config) {
 
     // The API needs the bound port for its base URL when the config asked for port 0.
     http::ServerOptions options = server_options(*config);
+    options.on_stopping = [] { sd_notify(0, "STOPPING=1\nSTATUS=stopping: finishing requests in flight"); };
     std::unique_ptr<ingress::FhirApi> api;
     struct Forward final : http::Handler {
         ingress::FhirApi* api = nullptr;
@@ -100,17 +101,20 @@ int serve(std::shared_ptr<const config::Config> config) {
     if (demo) announce_demo_client(*demo, server.address());
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", server.address().c_str());
 
-    server.run();
+    bool clean = server.run();
 
-    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-    store->close();
+    store->close(/*run_queued=*/clean);
     auto stats = store->stats();
     if (stats.commits > 0)
         log->info("Stored {} writes in {} commits ({:.1f} per commit; {:.2f} ms running and {:.2f} ms committing "
                   "per commit).",
                   stats.jobs, stats.commits, double(stats.jobs) / double(stats.commits),
                   1000 * stats.run_seconds / double(stats.commits), 1000 * stats.commit_seconds / double(stats.commits));
-    log->info("Stopped cleanly; every acknowledged request is in the store.");
+    if (clean)
+        log->info("Stopped cleanly; every acknowledged request is in the store.");
+    else
+        log->warn("Stopped before every request was answered; every acknowledged request is in the store, "
+                  "the unanswered ones will be sent again by their senders.");
     return 0;
 }
 

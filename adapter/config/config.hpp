@@ -41,6 +41,7 @@ struct Config {
         unsigned busy_timeout_ms = 5000;
         unsigned read_connections = 4;
         unsigned max_queued_writes = 10000;
+        std::uint64_t max_queued_bytes = 256u << 20;
     } store;
 
     struct Fhir {

@@ -46,7 +46,8 @@ std::vector<Option> declare() {
                       "for any free port."),
         unsigned_option("http.threads", &C::http, &H::threads, 0, 256,
                         "Threads serving HTTP; 0 means one per CPU core."),
-        unsigned_option("http.max_body_bytes", &C::http, &H::max_body_bytes, 1 * KiB, 1 * GiB,
+        // The ceiling stays well below SQLite's largest value (1e9 bytes), which stores bodies whole.
+        unsigned_option("http.max_body_bytes", &C::http, &H::max_body_bytes, 1 * KiB, 256 * MiB,
                         "Largest request body accepted; larger requests get 413."),
         unsigned_option("http.max_connections", &C::http, &H::max_connections, 1, 1000000,
                         "Most connections open at once; more are closed at once, so a flood "
@@ -76,6 +77,9 @@ std::vector<Option> declare() {
         unsigned_option("store.max_queued_writes", &C::store, &S::max_queued_writes, 1, 1000000,
                         "Most writes waiting for a commit; beyond this requests get 503 with "
                         "Retry-After instead of growing memory."),
+        unsigned_option("store.max_queued_bytes", &C::store, &S::max_queued_bytes, 1 * MiB, 64 * GiB,
+                        "Most request data waiting for a commit; beyond this requests get 503 with "
+                        "Retry-After."),
         unsigned_option("store.read_connections", &C::store, &S::read_connections, 1, 64,
                         "Database connections kept for reads (writes use one of their own)."),
         unsigned_option("fhir.max_json_depth", &C::fhir, &Config::Fhir::max_json_depth, 8, 1000,

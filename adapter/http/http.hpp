@@ -66,6 +66,7 @@ struct ServerOptions {
     unsigned write_timeout_seconds = 30;
     unsigned idle_timeout_seconds = 60;
     unsigned shutdown_grace_seconds = 20;
+    std::function<void()> on_stopping;  // called once when a graceful stop begins
 };
 
 class Server {
@@ -75,14 +76,16 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and listens; throws std::system_error on failure. The port is known afterwards.
+    // Binds and listens, and takes SIGTERM/SIGINT; throws std::system_error on failure. The port is
+    // known afterwards.
     void listen();
     std::uint16_t port() const;
     std::string address() const;  // "127.0.0.1:8080" or "[::1]:8080"
 
     // Serves until SIGTERM or SIGINT (or stop()): then stops accepting, lets requests in flight finish
-    // (up to shutdown_grace_seconds), closes idle connections, and returns.
-    void run();
+    // (up to shutdown_grace_seconds), closes idle connections, and returns. False when the grace
+    // period ran out or a second signal came: some requests were cut off unanswered.
+    bool run();
     void stop();  // thread-safe
 
     struct Impl;  // public only so the connections in server.cpp can name it

@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -102,6 +103,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
     void accept();
     void begin_stop();
+    void wait_for_signal();
+    void force_stop(const char* why);
+    bool forced = false;
 
     template <class... Args>
     void warn_rarely(spdlog::format_string_t<Args...> fmt, Args&&... args) {
@@ -164,6 +168,7 @@ private:
         head_.remote = remote_;
         for (const auto& f : msg) head_.headers.push_back({std::string(f.name_string()), std::string(f.value())});
 
+        keep_alive_ = msg.keep_alive();  // early answers honour Connection: close and HTTP/1.0 too
         auto length = parser_->content_length();
         if (length && *length > options().max_body_bytes)
             return reply(server_->handler.error(413, "The request body is larger than this server accepts."), true);
@@ -330,20 +335,51 @@ void Server::Impl::accept() {
         } else {
             self->warn_rarely("Refused a connection: {} are open, the limit (http.max_connections).",
                               self->options.max_connections);
+            // Best effort, so a proxy sees a retryable answer rather than a reset; a fresh socket's
+            // send buffer takes these bytes without blocking.
+            static constexpr std::string_view busy =
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             beast::error_code ignored;
+            net::write(s, net::buffer(busy.data(), busy.size()), ignored);
+            s.shutdown(tcp::socket::shutdown_both, ignored);
             s.close(ignored);
         }
         self->accept();
     });
 }
 
+void Server::Impl::wait_for_signal() {
+    signals.async_wait([self = shared_from_this()](beast::error_code ec, int sig) {
+        if (ec) return;
+        const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (self->stopping) return self->force_stop(name);  // a second signal: stop now
+        self->log->info("Received {}.", name);
+        self->begin_stop();
+        self->wait_for_signal();
+    });
+}
+
+void Server::Impl::force_stop(const char* why) {
+    std::vector<std::shared_ptr<Session>> left;
+    {
+        std::lock_guard lock(sessions_mutex);
+        for (auto& [id, w] : sessions)
+            if (auto s = w.lock()) left.push_back(std::move(s));
+    }
+    log->warn("{}: closing {} connection(s) with requests unanswered; their senders will retry.", why, left.size());
+    forced = true;
+    for (auto& s : left) s->force_close();
+    // A request whose answer never comes must not keep the process alive.
+    ioc.stop();
+}
+
 void Server::Impl::begin_stop() {
     if (stopping.exchange(true)) return;
     log->info("Stopping: no new connections; finishing requests in flight (up to {} s).",
               options.shutdown_grace_seconds);
+    if (options.on_stopping) options.on_stopping();
     beast::error_code ec;
     acceptor.close(ec);
-    signals.cancel(ec);
     accept_retry.cancel();
     std::vector<std::shared_ptr<Session>> live;
     {
@@ -354,17 +390,12 @@ void Server::Impl::begin_stop() {
     for (auto& s : live) s->drain();
     grace.expires_after(seconds(options.shutdown_grace_seconds));
     grace.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (ec) return;  // every session ended in time
-        self->log->warn("Requests still in flight after the grace period; closing their connections.");
-        std::vector<std::shared_ptr<Session>> left;
-        {
-            std::lock_guard lock(self->sessions_mutex);
-            for (auto& [id, w] : self->sessions)
-                if (auto s = w.lock()) left.push_back(std::move(s));
+        if (ec) {  // every session ended in time
+            beast::error_code ignored;
+            self->signals.cancel(ignored);
+            return;
         }
-        for (auto& s : left) s->force_close();
-        // A request whose answer never comes must not keep the process alive past the grace period.
-        self->ioc.stop();
+        self->force_stop("The grace period is over");
     });
     session_ended(static_cast<std::uint64_t>(-1));
 }
@@ -386,6 +417,10 @@ Server::~Server() = default;
 
 void Server::listen() {
     auto& d = *impl_;
+    // Signals are ours before anyone is told we are ready, or an early SIGTERM would kill us.
+    d.signals.add(SIGTERM);
+    d.signals.add(SIGINT);
+    d.wait_for_signal();
     beast::error_code ec;
     auto address = net::ip::make_address(d.options.host, ec);
     if (ec) {
@@ -411,25 +446,30 @@ std::string Server::address() const {
     return host + ":" + std::to_string(ep.port());
 }
 
-void Server::run() {
+bool Server::run() {
     auto& d = *impl_;
-    d.signals.add(SIGTERM);
-    d.signals.add(SIGINT);
-    d.signals.async_wait([impl = impl_](beast::error_code ec, int sig) {
-        if (ec) return;
-        impl->log->info("Received {}.", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        impl->begin_stop();
-    });
     d.accept();
     unsigned n = d.options.threads ? d.options.threads : std::max(1u, std::thread::hardware_concurrency());
+    auto serve = [&d] {
+        // A handler that throws must not end the process: log it and keep serving.
+        for (;;) {
+            try {
+                d.ioc.run();
+                return;
+            } catch (const std::exception& e) {
+                d.log->error("An HTTP handler failed unexpectedly: {}", e.what());
+            }
+        }
+    };
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < n; ++i)
-        threads.emplace_back([&d] {
+        threads.emplace_back([serve] {
             pthread_setname_np(pthread_self(), "hb-http");
-            d.ioc.run();
+            serve();
         });
-    d.ioc.run();
+    serve();
     for (auto& t : threads) t.join();
+    return !d.forced;
 }
 
 void Server::stop() {

@@ -73,15 +73,6 @@ void prepare_entry(PlannedEntry& e) {
     e.resource.reset();
 }
 
-bool is_placeholder(const std::string& ref) { return ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:"); }
-
-// "Patient?identifier=..." : a search to be resolved to exactly one resource.
-std::optional<std::pair<std::string, std::string>> conditional(const std::string& ref) {
-    auto q = ref.find('?');
-    if (q == std::string::npos || ref.find('/') < q) return std::nullopt;
-    return std::make_pair(ref.substr(0, q), ref.substr(q + 1));
-}
-
 std::string quoted(const std::string& s) { return fhir::json::write(Value::string(s)); }
 
 void append_entry_response(std::string& out, const EntryResult& r, bool representation, const std::string& base_url) {
@@ -148,17 +139,21 @@ struct EntryResolver {
     bool waits = false;
 
     std::optional<std::string> operator()(const Reference& site, std::optional<EntryResult>& err) {
-        if (auto it = resolved.find(site.value); it != resolved.end()) return it->second;
-        if (!site.is_reference) return std::nullopt;
+        bool placeholder = is_placeholder(site.value);
+        // A uri equal to an entry's absolute fullUrl is a canonical URL, not a link: only
+        // placeholders are rewritten outside Reference.reference.
+        if (!site.is_reference && !placeholder) return std::nullopt;
         if (late && late->count(site.value)) {
             waits = true;
             return std::nullopt;
         }
-        if (is_placeholder(site.value)) {
+        if (auto it = resolved.find(site.value); it != resolved.end()) return it->second;
+        if (!site.is_reference) return std::nullopt;  // may be a real uuid, e.g. an identifier system
+        if (placeholder) {
             err = failure(400, "not-found", "The reference points at no entry of this transaction.", site.path);
             return std::nullopt;
         }
-        auto cond = conditional(site.value);
+        auto cond = conditional_reference(site.value);
         if (!cond) return std::nullopt;
         if (!tx) {
             waits = true;
@@ -177,18 +172,21 @@ struct EntryResolver {
     }
 };
 
-// Batch entries are independent (FHIR): a reference to another entry cannot be resolved.
-std::optional<std::string> no_placeholders(const Reference& site, std::optional<EntryResult>& err) {
-    if (site.is_reference && is_placeholder(site.value))
-        err = failure(400, "invalid", "Entries of a batch cannot refer to each other; use a transaction.", site.path);
-    return std::nullopt;
-}
-
 void plan_transaction(Plan& plan) {
     std::unordered_map<std::string, std::string> resolved;  // fullUrl -> Type/id
     std::unordered_set<std::string> late;
+    std::unordered_map<std::string, std::size_t> conditions;
     for (auto& e : plan.entries) {
         if (e.method == "POST" && !e.if_none_exist.empty()) {
+            // Two creates on one condition would make two resources the condition then matches.
+            auto [first, fresh] = conditions.emplace(e.url.type + "?" + e.if_none_exist, e.index);
+            if (!fresh) {
+                plan.issues.push_back(error("invalid",
+                                            "Entries " + std::to_string(first->second) + " and " + std::to_string(e.index) +
+                                                " create on the same condition.",
+                                            entry_path(e.index) + ".request.ifNoneExist"));
+                return;
+            }
             if (!e.full_url.empty()) late.insert(e.full_url);
         } else if (e.method != "GET" && !e.full_url.empty()) {
             resolved[e.full_url] = e.url.type + "/" + e.id;
@@ -210,7 +208,8 @@ void plan_transaction(Plan& plan) {
 void plan_batch(Plan& plan) {
     for (auto& e : plan.entries) {
         if (!e.resource || e.refused_status) continue;
-        if (auto err = rewrite_references(*e.resource, entry_path(e.index) + ".resource", no_placeholders)) {
+        // Batch entries are independent (FHIR): nothing can resolve a reference to another entry.
+        if (auto err = refuse_unresolved_references(*e.resource, entry_path(e.index) + ".resource", "a batch")) {
             e.refused_status = err->status;
             e.issues = std::move(err->issues);
             e.resource.reset();

@@ -42,7 +42,7 @@ http::Response route_refusal(const RouteError& e) {
 }
 
 std::shared_ptr<WriteState> write_state(http::Request req, std::string kind, std::string key = {}) {
-    return std::make_shared<WriteState>(WriteState{std::move(req), std::move(kind), std::move(key), {}});
+    return std::make_shared<WriteState>(WriteState{std::move(req), std::move(kind), std::move(key), std::nullopt});
 }
 
 }  // namespace
@@ -208,6 +208,8 @@ void FhirApi::Impl::create(Route r, http::Request req, http::Respond respond) {
     if (!resource) return;
     if (auto issues = check_resource(*resource, "", r.type, /*check_id=*/false); !issues.empty())
         return respond(outcome_reply(400, issues));
+    if (auto refused = refuse_unresolved_references(*resource, r.type, "a create"))
+        return respond(outcome_reply(refused->status, refused->issues));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
     std::string if_none_exist(req.header("if-none-exist"));
     auto prepared = std::make_shared<Prepared>(prepare(std::move(*resource), r.type, store::new_id()));
@@ -233,6 +235,8 @@ void FhirApi::Impl::update(Route r, http::Request req, http::Respond respond) {
     auto id = resource->string_at("id");
     if (!id) return respond(outcome_reply(400, "required", "An update needs the resource's id in the body.", r.type + ".id"));
     if (*id != r.id) return respond(outcome_reply(400, "invalid", "The id in the body differs from the id in the URL.", r.type + ".id"));
+    if (auto refused = refuse_unresolved_references(*resource, r.type, "an update"))
+        return respond(outcome_reply(refused->status, refused->issues));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
     std::string if_match(req.header("if-match"));
     auto prepared = std::make_shared<Prepared>(prepare(std::move(*resource), r.type, r.id));

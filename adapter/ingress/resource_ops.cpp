@@ -121,18 +121,20 @@ struct Walker {
         return true;
     }
 
-    // Narrative links (href="urn:uuid:...", src=...) point at entries too.
+    // Narrative links (href="urn:uuid:...", src='urn:uuid:...') point at entries too.
     bool visit_div(Value& div, const std::string& path) {
         std::string text = div.text();
         bool changed = false;
-        for (std::size_t at = text.find("\"urn:uuid:"); at != std::string::npos; at = text.find("\"urn:uuid:", at + 1)) {
-            auto end = text.find('"', at + 1);
+        for (std::size_t at = text.find("urn:uuid:"); at != std::string::npos; at = text.find("urn:uuid:", at + 1)) {
+            char quote = at > 0 ? text[at - 1] : 0;
+            if (quote != '"' && quote != '\'') continue;
+            auto end = text.find(quote, at);
             if (end == std::string::npos) break;
-            std::string ref = text.substr(at + 1, end - at - 1);
+            std::string ref = text.substr(at, end - at);
             auto replacement = resolve(Reference{ref, path, false}, error);
             if (error) return false;
             if (replacement) {
-                text.replace(at + 1, ref.size(), *replacement);
+                text.replace(at, ref.size(), *replacement);
                 changed = true;
             }
         }
@@ -140,18 +142,34 @@ struct Walker {
         return true;
     }
 
+    bool visit_member(const std::string& key, Value& child, std::string& path) {
+        if (child.is_string() && (key == "reference" || is_uri_element(key)))
+            return visit(Reference{child.text(), path, key == "reference"}, child);
+        if (child.is_string() && key == "div") return visit_div(child, path);
+        if (child.is_array() && is_uri_element(key)) {  // e.g. CarePlan.instantiatesCanonical
+            auto base = path.size();
+            for (std::size_t i = 0; i < child.items().size(); ++i) {
+                if (!child.items()[i].is_string()) continue;
+                path.append("[").append(std::to_string(i)).append("]");
+                bool ok = visit(Reference{child.items()[i].text(), path, false}, child.items()[i]);
+                path.resize(base);
+                if (!ok) return false;
+            }
+            return true;
+        }
+        if (child.is_object() || child.is_array()) return walk(child, path);
+        return true;
+    }
+
     bool walk(Value& v, std::string& path) {
         auto base = path.size();
         if (v.is_object()) {
+            // A Bundle inside a resource resolves its entries' references within itself.
+            bool nested_bundle = v.string_at("resourceType") == "Bundle";
             for (auto& [key, child] : v.members()) {
+                if (nested_bundle && key == "entry") continue;
                 path.append(".").append(key);
-                bool ok = true;
-                if (child.is_string() && (key == "reference" || is_uri_element(key)))
-                    ok = visit(Reference{child.text(), path, key == "reference"}, child);
-                else if (child.is_string() && key == "div")
-                    ok = visit_div(child, path);
-                else if (child.is_object() || child.is_array())
-                    ok = walk(child, path);
+                bool ok = visit_member(key, child, path);
                 path.resize(base);
                 if (!ok) return false;
             }
@@ -295,6 +313,31 @@ EntryResult read(store::Tx& tx, std::string_view type, std::string_view id, std:
     if (version != 0 && version != current->version)
         return failure(400, "not-supported", "Only the current version can be read inside a Bundle.");
     return stored(200, std::move(*current));
+}
+
+bool is_placeholder(std::string_view ref) { return ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:"); }
+
+std::optional<std::pair<std::string, std::string>> conditional_reference(const std::string& ref) {
+    auto q = ref.find('?');
+    if (q == std::string::npos || ref.find('/') < q || !fhir::is_resource_type(std::string_view(ref).substr(0, q)))
+        return std::nullopt;
+    return std::make_pair(ref.substr(0, q), ref.substr(q + 1));
+}
+
+std::optional<EntryResult> refuse_unresolved_references(Value& resource, std::string path, std::string_view where) {
+    return rewrite_references(resource, std::move(path),
+                              [&](const Reference& site, std::optional<EntryResult>& err) -> std::optional<std::string> {
+                                  if (!site.is_reference) return std::nullopt;
+                                  if (is_placeholder(site.value))
+                                      err = failure(400, "invalid",
+                                                    "A urn:uuid reference resolves only inside a transaction; " +
+                                                        std::string(where) + " cannot resolve it.",
+                                                    site.path);
+                                  else if (conditional_reference(site.value))
+                                      err = failure(400, "not-supported",
+                                                    "Conditional references are resolved only in transactions.", site.path);
+                                  return std::nullopt;
+                              });
 }
 
 std::optional<EntryResult> rewrite_references(Value& resource, std::string path, const ReferenceResolver& resolve) {

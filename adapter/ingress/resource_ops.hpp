@@ -75,7 +75,15 @@ using ReferenceResolver = std::function<std::optional<std::string>(const Referen
                                                                    std::optional<EntryResult>& error)>;
 
 // Offers every Reference.reference, uri/url element and narrative link to `resolve`; `path` names
-// the resource. Returns the first error.
+// the resource. A Bundle inside the resource keeps its entries' references. Returns the first error.
 std::optional<EntryResult> rewrite_references(Value& resource, std::string path, const ReferenceResolver& resolve);
+
+bool is_placeholder(std::string_view reference);  // urn:uuid: or urn:oid:
+// "Patient?identifier=..." as (type, query), when it is one.
+std::optional<std::pair<std::string, std::string>> conditional_reference(const std::string& reference);
+
+// Outside a transaction nothing can resolve a urn:uuid or conditional reference: refused (400),
+// rather than stored as a reference to nothing. `where` names the interaction in the message.
+std::optional<EntryResult> refuse_unresolved_references(Value& resource, std::string path, std::string_view where);
 
 }  // namespace helsebro::ingress

@@ -66,16 +66,17 @@ void submit_write(store::Store& store, std::shared_ptr<WriteState> state, Work w
         return keep;
     };
     auto done = [state, respond, &log](bool committed) {
-        if (!committed || state->reply.status == 0) {
+        if (!committed || !state->reply) {
             log.error("A {} from {} was not stored; the sender was told to send it again.", state->kind,
                       state->request.principal);
             auto r = outcome_reply(503, "transient", "The request was not stored; send it again.");
             r.headers.push_back({"Retry-After", "1"});
             return respond(std::move(r));
         }
-        respond(std::move(state->reply));
+        respond(std::move(*state->reply));
     };
-    if (!store.submit(std::move(job), std::move(done))) respond(busy());
+    auto bytes = state->request.body.size();
+    if (!store.submit(std::move(job), std::move(done), bytes)) respond(busy());
 }
 
 std::string identifier_key(const fhir::json::Value& bundle) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapter/http/http.hpp"
@@ -18,7 +19,7 @@ struct WriteState {
     http::Request request;
     std::string kind;  // transaction, batch, message, collection, document, create, update
     std::string key;   // idempotency key; empty when the request has none
-    http::Response reply;
+    std::optional<http::Response> reply;  // set only by a job that ran to its end
 };
 
 // Returns the answer; sets keep=false to roll back everything the request did.

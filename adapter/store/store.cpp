@@ -7,10 +7,14 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include <pthread.h>
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <system_error>
 
 #include "adapter/store/schema.hpp"
 #include "adapter/store/sqlite.hpp"
@@ -205,6 +209,7 @@ public:
 private:
     static Connection open(const std::string& path, unsigned busy_ms) {
         Connection c(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_ms);
+        check_ownership(c);
         // Durability rests on these two: checked, not assumed from the build's defaults.
         if (c.query_text("PRAGMA journal_mode=WAL") != "wal")
             throw sqlite::Error("the database cannot use write-ahead logging", SQLITE_ERROR);
@@ -223,14 +228,23 @@ private:
         return c;
     }
 
-    // A new file gets the schema; a file of another schema version is refused rather than misread.
-    static void migrate(Connection& c) {
+    // Before anything is changed: a file of another schema version, or someone else's database, is
+    // refused rather than misread or altered.
+    static void check_ownership(Connection& c) {
         int version = std::stoi(c.query_text("PRAGMA user_version"));
         if (version == schema_version) return;
         if (version != 0)
             throw sqlite::Error("the database has schema version " + std::to_string(version) +
                                     "; this build of Helsebro reads version " + std::to_string(schema_version),
                                 SQLITE_ERROR);
+        if (c.query_text("SELECT count(*) FROM sqlite_schema") != "0")
+            throw sqlite::Error("the file holds tables that are not Helsebro's; give Helsebro a data directory of its own",
+                                SQLITE_ERROR);
+    }
+
+    // A new file gets the schema.
+    static void migrate(Connection& c) {
+        if (std::stoi(c.query_text("PRAGMA user_version")) == schema_version) return;
         c.exec("BEGIN IMMEDIATE");
         c.exec(schema_sql);
         c.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
@@ -247,6 +261,7 @@ private:
 struct Pending {
     Job job;
     Done done;
+    std::size_t bytes = 0;
 };
 
 // Patient data: a directory we create is the service user's alone; one we find open to others
@@ -285,6 +300,7 @@ struct Store::Impl {
     std::condition_variable wake;
     std::deque<Pending> queue;
     bool closing = false;
+    std::size_t queued_bytes = 0;
     bool last_commit_ok = true;
     Stats stats;
 
@@ -296,6 +312,7 @@ struct Store::Impl {
     int wal_pages = 0;                              // after the last commit; writer thread only
 
     void checkpoint_loop();
+    void checkpoint_until_closed();
     void catch_up_wal();
     static int on_wal(void* self, sqlite3*, const char*, int pages) {
         auto* impl = static_cast<Impl*>(self);
@@ -321,8 +338,8 @@ struct Store::Impl {
         std::unique_ptr<Reader> r;
         {
             std::unique_lock lock(readers_mutex);
+            reader_free.wait(lock, [&] { return readers_closed || !readers.empty(); });
             if (readers_closed) throw std::runtime_error("the store is closed");
-            reader_free.wait(lock, [&] { return !readers.empty(); });
             r = std::move(readers.back());
             readers.pop_back();
         }
@@ -331,6 +348,7 @@ struct Store::Impl {
             std::unique_ptr<Reader>& r;
             ~Return() {
                 std::lock_guard lock(impl->readers_mutex);
+                if (impl->readers_closed) return;  // dropped: the store closed meanwhile
                 impl->readers.push_back(std::move(r));
                 impl->reader_free.notify_one();
             }
@@ -361,6 +379,15 @@ Store::Store(const StoreOptions& options) : impl_(std::make_unique<Impl>()) {
 }
 
 void Store::Impl::checkpoint_loop() {
+    try {
+        checkpoint_until_closed();
+    } catch (const std::exception& e) {
+        // The writer still finishes checkpoints between batches (catch_up_wal): degraded, not down.
+        log->error("The checkpoint thread stopped: {}. The writer now does all checkpoints.", e.what());
+    }
+}
+
+void Store::Impl::checkpoint_until_closed() {
     Connection db(path, SQLITE_OPEN_READWRITE, options.busy_timeout_ms);
     // A connection learns that the file is in WAL mode only when it first reads it; until then
     // a checkpoint silently does nothing.
@@ -382,13 +409,20 @@ void Store::Impl::checkpoint_loop() {
 
 Store::~Store() { close(); }
 
-void Store::close() {
+void Store::close(bool run_queued) {
     auto& d = *impl_;
+    std::deque<Pending> abandoned;
     {
         std::lock_guard lock(d.mutex);
         if (d.closing && !d.thread.joinable()) return;
         d.closing = true;
+        if (!run_queued) abandoned.swap(d.queue);
     }
+    // Their senders were cut off unanswered and will resend: running them now would only make
+    // duplicates of what has no idempotency key.
+    if (!abandoned.empty()) d.log->warn("Dropped {} queued writes whose senders were cut off; none was acknowledged.", abandoned.size());
+    for (auto& p : abandoned)
+        if (p.done) p.done(false);
     d.wake.notify_all();
     d.checkpoint_wake.notify_all();
     if (d.thread.joinable()) d.thread.join();
@@ -405,17 +439,21 @@ void Store::close() {
         std::lock_guard lock(d.readers_mutex);
         d.readers_closed = true;
         d.readers.clear();
+        d.reader_free.notify_all();
     }
     d.writer.reset();
 }
 
-bool Store::submit(Job job, Done done) {
+bool Store::submit(Job job, Done done, std::size_t bytes) {
     auto& d = *impl_;
     {
         std::lock_guard lock(d.mutex);
         if (d.queue.size() >= d.options.max_queued_jobs) return false;
+        // One request is always taken, however large, or it could never be stored.
+        if (!d.queue.empty() && d.queued_bytes + bytes > d.options.max_queued_bytes) return false;
         if (!d.closing) {
-            d.queue.push_back({std::move(job), std::move(done)});
+            d.queued_bytes += bytes;
+            d.queue.push_back({std::move(job), std::move(done), bytes});
             d.wake.notify_one();
             return true;
         }
@@ -439,6 +477,7 @@ void Store::Impl::run() {
             auto n = std::min<std::size_t>(queue.size(), std::max(1u, options.group_commit_max_batch));
             batch.clear();
             for (std::size_t i = 0; i < n; ++i) {
+                queued_bytes -= queue.front().bytes;
                 batch.push_back(std::move(queue.front()));
                 queue.pop_front();
             }
@@ -547,16 +586,38 @@ Stats Store::stats() const {
 
 std::string Store::database_path() const { return impl_->path; }
 
+namespace {
+// From the kernel's CSPRNG, in blocks: ids must not be predictable from the ids a client has seen.
+std::uint64_t random64() {
+    thread_local std::array<std::uint64_t, 64> block;
+    thread_local std::size_t left = 0;
+    if (left == 0) {
+        auto* p = reinterpret_cast<unsigned char*>(block.data());
+        std::size_t need = sizeof block;
+        while (need > 0) {
+            ssize_t n = ::getrandom(p, need, 0);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw std::system_error(errno, std::generic_category(), "getrandom");
+            }
+            p += n;
+            need -= static_cast<std::size_t>(n);
+        }
+        left = block.size();
+    }
+    return block[--left];
+}
+}  // namespace
+
 std::string new_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
     // RFC 9562 version 7: a millisecond timestamp first, so new ids land at the right edge of the
     // store's B-trees instead of on random pages (random v4 ids made every commit rewrite pages
     // all over the indexes), then 74 random bits.
     auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
-    std::uint64_t hi = (ms << 16) | 0x7000 | (rng() & 0x0fff);
-    std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+    std::uint64_t hi = (ms << 16) | 0x7000 | (random64() & 0x0fff);
+    std::uint64_t lo = (random64() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
     char buf[40];
     std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                   static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),

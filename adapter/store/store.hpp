@@ -24,6 +24,7 @@ struct StoreOptions {
     unsigned busy_timeout_ms = 5000;
     unsigned read_connections = 4;
     std::size_t max_queued_jobs = 10000;  // beyond this, submit() refuses: back-pressure, not memory growth
+    std::size_t max_queued_bytes = 256u << 20;  // and beyond this much request data waiting
 };
 
 struct ResourceVersion {
@@ -99,11 +100,13 @@ public:
 
     // False when the queue is full: the caller should answer "busy, retry later". When the store
     // is closing, the job is not run and done(false) is called at once.
-    bool submit(Job job, Done done);
+    // `bytes` is what the job holds (its request body, roughly), counted against max_queued_bytes.
+    bool submit(Job job, Done done, std::size_t bytes = 0);
     // The last commit succeeded and the store is open: what readiness reports.
     bool healthy() const;
-    // Stops taking jobs, runs those already queued, closes. Idempotent.
-    void close();
+    // Stops taking jobs, runs those already queued (or, when !run_queued, ends them with
+    // done(false) unrun), checkpoints, closes. Idempotent.
+    void close(bool run_queued = true);
 
     std::optional<ResourceVersion> read(std::string_view type, std::string_view id) const;
     std::optional<ResourceVersion> read_version(std::string_view type, std::string_view id,

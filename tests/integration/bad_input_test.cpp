@@ -102,6 +102,15 @@ TEST_F(BadInput, AnAcceptThatIsNotJsonGets406) {
     EXPECT_EQ(client->get("/fhir/metadata?_format=json").status, 200);
 }
 
+TEST_F(BadInput, ReferencesOnlyATransactionCouldResolveAreRefusedElsewhere) {
+    auto oo = expect_refused("/fhir/Flag", R"({"resourceType":"Flag","status":"active","code":{"text":"x"},)"
+                             R"("subject":{"reference":"urn:uuid:12345678-1234-4234-8234-123456789012"}})", 400);
+    EXPECT_EQ(json_string(oo, "issue[0].expression[0]"), "Flag.subject.reference");
+    auto cond = expect_refused("/fhir/Flag", R"({"resourceType":"Flag","status":"active","code":{"text":"x"},)"
+                               R"("subject":{"reference":"Patient?identifier=urn:x|1"}})", 400);
+    EXPECT_EQ(json_string(cond, "issue[0].code"), "not-supported");
+}
+
 TEST_F(BadInput, AnEmptyBodyIsRefused) {
     auto oo = expect_refused("/fhir/Patient", "", 400, {{"Content-Type", "application/fhir+json"}});
     EXPECT_EQ(json_string(oo, "issue[0].code"), "required");

@@ -207,6 +207,36 @@ TEST_F(BundleRules, UnsupportedEntryMethodsAreRefusedAsNotSupported) {
     EXPECT_EQ(json_string(oo, "issue[0].expression[0]"), "Bundle.entry[0].request.method");
 }
 
+TEST_F(BundleRules, ACanonicalUrlEqualToTheFullUrlIsNotRewritten) {
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"fullUrl":"http://example.org/fhir/Questionnaire/q1",
+       "resource":{"resourceType":"Questionnaire","id":"q1","url":"http://example.org/fhir/Questionnaire/q1","status":"active"},
+       "request":{"method":"PUT","url":"Questionnaire/q1"}}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto q = parse_json(client->get("/fhir/Questionnaire/q1").body);
+    EXPECT_EQ(json_string(q, "url"), "http://example.org/fhir/Questionnaire/q1");
+}
+
+TEST_F(BundleRules, ABundleInsideAnEntryKeepsItsOwnReferences) {
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"resourceType":"Bundle","type":"collection","entry":[
+         {"fullUrl":"urn:uuid:0a0a0a0a-0000-4000-8000-000000000001","resource":{"resourceType":"Patient"}},
+         {"resource":{"resourceType":"Flag","status":"active","code":{"text":"x"},
+           "subject":{"reference":"urn:uuid:0a0a0a0a-0000-4000-8000-000000000001"}}}]},
+       "request":{"method":"POST","url":"Bundle"}}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto stored = parse_json(client->get("/fhir/" + resource_path(json_string(parse_json(r.body), "entry[0].response.location"))).body);
+    EXPECT_EQ(json_string(stored, "entry[1].resource.subject.reference"), "urn:uuid:0a0a0a0a-0000-4000-8000-000000000001");
+}
+
+TEST_F(BundleRules, TwoCreatesOnOneConditionAreRefused) {
+    auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:x|1"}},
+      {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:x|1"}}]})");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.entry[1].request.ifNoneExist");
+}
+
 TEST_F(BundleRules, NarrativeLinksToEntriesAreRewrittenToo) {
     auto r = client->post("/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
       {"fullUrl":"urn:uuid:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},

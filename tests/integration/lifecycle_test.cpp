@@ -125,7 +125,9 @@ TEST(Connections, BeyondTheLimitANewConnectionIsClosed) {
     HttpClient a(d.port()), b(d.port());
     ASSERT_EQ(a.get("/health/live").status, 200);
     ASSERT_EQ(b.get("/health/live").status, 200);
-    EXPECT_EQ(raw_exchange(d.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").status, 0);
+    auto refused = raw_exchange(d.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.header("retry-after"), "1");
     a.close();
     // The slot is free again once the server has seen the close.
     int status = 0;
@@ -134,6 +136,34 @@ TEST(Connections, BeyondTheLimitANewConnectionIsClosed) {
         if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_EQ(status, 200);
+}
+
+TEST(Signals, ASigtermRightAfterReadyStillStopsCleanly) {
+    // Readiness is announced only once the daemon owns its signals: an orchestrator may stop it
+    // the moment it is ready.
+    for (int i = 0; i < 5; ++i) {
+        Daemon d;
+        d.start();
+        EXPECT_EQ(d.terminate(), 0) << d.current_log();
+    }
+}
+
+TEST(Signals, ASecondSigtermStopsAtOnce) {
+    DaemonOptions o;
+    o.full_yaml = "http:\n  listen: 127.0.0.1:0\n  shutdown_grace_seconds: 600\nstore:\n  data_dir: ${DATA_DIR}\n"
+                  "auth:\n  demo_client: true\n";
+    Daemon d(o);
+    d.start();
+    RawConnection c(d.port());  // a request that never completes keeps the first SIGTERM waiting
+    c.send("POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + d.token() +
+           "\r\nContent-Type: application/fhir+json\r\nContent-Length: 100\r\n\r\n{");
+    ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (accepts_connections(d.port()) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(d.running());
+    EXPECT_EQ(d.terminate(std::chrono::seconds(20)), 0);  // the second one
+    EXPECT_NE(d.current_log().find("unanswered"), std::string::npos) << d.current_log();
 }
 
 TEST(CommandLine, HelpExplainsEveryCommand) {

@@ -421,6 +421,45 @@ TEST(StoreBackPressure, AFullQueueRefusesNewJobsUntilItDrains) {
     EXPECT_TRUE(s.store->submit([](Tx&) { return true; }, [](bool) {}));
 }
 
+TEST(StoreBackPressure, QueuedRequestDataIsBoundedButOneRequestAlwaysFits) {
+    test::TempDir dir;
+    store::StoreOptions o;
+    o.data_dir = dir.str();
+    o.max_queued_bytes = 1000;
+    store::Store st(o);
+    DoneCounter big(1);
+    {
+        WriterGate gate(st);
+        EXPECT_TRUE(st.submit([](Tx&) { return true; }, big.done(), 5000)) << "alone, even a large one is taken";
+        EXPECT_FALSE(st.submit([](Tx&) { return true; }, [](bool) {}, 10));
+    }
+    big.wait();
+    DoneCounter next(1);
+    EXPECT_TRUE(st.submit([](Tx&) { return true; }, next.done(), 900));
+    next.wait();
+}
+
+TEST(StoreClose, QueuedJobsCanBeEndedUnrun) {
+    test::ScratchStore s;
+    std::promise<bool> done;
+    auto committed = done.get_future();
+    std::atomic<bool> ran{false};
+    WriterGate gate(*s.store);
+    s.store->submit(
+        [&](Tx&) {
+            ran = true;
+            return true;
+        },
+        [&](bool c) { done.set_value(c); });
+    // close() ends the queued job at once, then waits for the writer, which the gate holds.
+    std::thread closer([&] { s.store->close(/*run_queued=*/false); });
+    ASSERT_EQ(committed.wait_for(deadline), std::future_status::ready);
+    gate.open();
+    closer.join();
+    EXPECT_FALSE(committed.get());
+    EXPECT_FALSE(ran.load());
+}
+
 TEST(StoreClose, ReadsAfterCloseFailInsteadOfWaitingForever) {
     test::ScratchStore s;
     s.store->close();

@@ -96,7 +96,7 @@ TEST(ConfigErrors, OutOfRangeBelowMinimum) {
     EXPECT_EQ(only_error("fhir:\n  max_json_depth: 7\n").message,
               "'fhir.max_json_depth' must be from 8 to 1000, got 7");
     EXPECT_EQ(only_error("http:\n  max_body_bytes: 1023\n").message,
-              "'http.max_body_bytes' must be from 1024 to 1073741824, got 1023");
+              "'http.max_body_bytes' must be from 1024 to 268435456, got 1023");
     EXPECT_EQ(only_error("http:\n  read_timeout_seconds: 0\n").message,
               "'http.read_timeout_seconds' must be from 1 to 3600, got 0");
     EXPECT_EQ(only_error("store:\n  read_connections: 65\n").message,
@@ -108,7 +108,7 @@ TEST(ConfigErrors, OutOfRangeBelowMinimum) {
 TEST(ConfigErrors, NegativeAndHugeNumbersAreRejected) {
     EXPECT_TRUE(contains(only_error("http:\n  threads: -1\n").message, "got '-1'"));
     EXPECT_TRUE(contains(only_error("http:\n  max_body_bytes: 99999999999999999999999\n").message,
-                         "must be from 1024 to 1073741824"));
+                         "must be from 1024 to 268435456"));
     EXPECT_TRUE(contains(only_error("http:\n  threads: 1.5\n").message, "got '1.5'"));
 }
 

@@ -110,11 +110,11 @@ TEST(ConfigLoading, RangeBoundariesAreAccepted) {
     EXPECT_EQ(low->http.max_body_bytes, 1024u);
     EXPECT_EQ(low->fhir.max_json_depth, 8u);
     auto high = loaded(
-        "http:\n  threads: 256\n  max_body_bytes: 1073741824\n"
+        "http:\n  threads: 256\n  max_body_bytes: 268435456\n"
         "  idle_timeout_seconds: 3600\nfhir:\n  max_json_depth: 1000\n");
     ASSERT_NE(high, nullptr);
     EXPECT_EQ(high->http.threads, 256u);
-    EXPECT_EQ(high->http.max_body_bytes, 1073741824u);
+    EXPECT_EQ(high->http.max_body_bytes, 268435456u);
     EXPECT_EQ(high->http.idle_timeout_seconds, 3600u);
 }
 
