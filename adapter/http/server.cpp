@@ -135,7 +135,11 @@ public:
     void drain() {
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
             self->draining_ = true;
-            if (self->state_ == State::reading_head && self->buffer_.size() == 0) self->close();
+            // A read may have taken a request's first bytes already without us seeing them yet,
+            // so an idle-looking connection is not closed here: its read is cancelled, and
+            // on_head tells an idle connection (closed) from a request under way (answered).
+            beast::error_code ec;
+            if (self->state_ == State::reading_head) self->stream_.socket().cancel(ec);
         });
     }
 
@@ -148,18 +152,31 @@ private:
 
     const ServerOptions& options() const { return server_->options; }
 
+    // Between requests (no read pending), idle means nothing buffered and nothing in the socket.
+    bool request_arriving() {
+        beast::error_code ec;
+        return buffer_.size() > 0 || stream_.socket().available(ec) > 0;
+    }
+
     void read_head() {
-        if (draining_ && buffer_.size() == 0) return close();
-        state_ = State::reading_head;
+        if (draining_ && !request_arriving()) return close();
         parser_.emplace();
         parser_->header_limit(options().max_header_bytes);
         parser_->body_limit(options().max_body_bytes);
-        stream_.expires_after(seconds(options().idle_timeout_seconds));
+        continue_head(seconds(options().idle_timeout_seconds));
+    }
+
+    void continue_head(std::chrono::seconds deadline) {
+        state_ = State::reading_head;
+        stream_.expires_after(deadline);
         bhttp::async_read_header(stream_, buffer_, *parser_,
                                  beast::bind_front_handler(&Session::on_head, shared_from_this()));
     }
 
     void on_head(beast::error_code ec, std::size_t) {
+        // Stopping cancelled the read: go on if a request had begun, else this was an idle connection.
+        if (ec == net::error::operation_aborted && draining_ && (parser_->got_some() || request_arriving()))
+            return continue_head(seconds(options().read_timeout_seconds));
         if (ec) return read_failed(ec);
         head_ = Request{};
         const auto& msg = parser_->get();
