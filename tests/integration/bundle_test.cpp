@@ -154,12 +154,6 @@ TEST_F(Bundles, OtherBundleTypesAreRefused) {
     EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.type");
 }
 
-}  // namespace
-}  // namespace helsebro::testing
-
-namespace helsebro::testing {
-namespace {
-
 class BundleRules : public DaemonTest {};
 
 TEST_F(BundleRules, AReusedIdentifierWithOtherContentIsRefusedAndTheFirstKept) {

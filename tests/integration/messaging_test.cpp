@@ -63,12 +63,6 @@ TEST_F(Messaging, ProcessMessageTakesOnlyMessageBundles) {
     EXPECT_EQ(json_string(parse_json(r.body), "issue[0].expression[0]"), "Bundle.type");
 }
 
-}  // namespace
-}  // namespace helsebro::testing
-
-namespace helsebro::testing {
-namespace {
-
 class MessagingRules : public DaemonTest {};
 
 TEST_F(MessagingRules, AMessageIsKnownByItsHeaderIdAndOtherContentUnderItIsRefused) {
