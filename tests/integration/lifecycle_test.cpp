@@ -211,6 +211,22 @@ TEST(CommandLine, TheShippedConfigIsValid) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+TEST(Systemd, TheUnitFileIsValid) {
+    if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) GTEST_SKIP() << "systemd-analyze is not installed";
+    // The unit names the installed binary; point it at this build so verify can check the commands.
+    std::ifstream in(HELSEBRO_SOURCE_DIR "/systemd/helsebro.service");
+    std::string unit((std::istreambuf_iterator<char>(in)), {});
+    for (std::size_t at; (at = unit.find("/usr/bin/helsebro")) != std::string::npos;)
+        unit.replace(at, 17, daemon_binary().string());
+    auto dir = std::filesystem::temp_directory_path() / ("helsebro-unit-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "helsebro.service") << unit;
+    auto r = run_program("/usr/bin/systemd-analyze", {"verify", (dir / "helsebro.service").string()});
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "") << "systemd-analyze has remarks";
+}
+
 TEST(CommandLine, HashTokenPrintsTheSha256) {
     auto r = run_command({"hash-token"}, std::chrono::seconds(10), "secret\n");
     EXPECT_EQ(r.exit_code, 0);
