@@ -9,6 +9,7 @@
 #include "adapter/auth/auth.hpp"
 #include "adapter/cli/args.hpp"
 #include "adapter/cli/serve.hpp"
+#include "adapter/cli/validate.hpp"
 #include "adapter/config/config.hpp"
 
 namespace helsebro::cli {
@@ -39,9 +40,19 @@ const Command hash_cmd{"hash-token",
                        {},
                        "Example: head -c 32 /dev/urandom | base64 | tr -d '\\n=' | tee token.txt | helsebro hash-token"};
 
+const Command validate_cmd{"validate",
+                           "Validate FHIR R4 JSON files and print an OperationOutcome for each (a collection "
+                           "Bundle of them for several files). Exit 0 when all are valid, 1 when one is not, 2 "
+                           "when a file cannot be read.",
+                           {},
+                           "Usage: helsebro validate FILE...\n"
+                           "Checks what intake checks: elements, types, cardinality, formats, required bindings,\n"
+                           "references and Bundle rules. FHIRPath invariants are not evaluated yet."};
+
 const Command version_cmd{"version", "Print the version.", {}, {}};
 
-const std::vector<const Command*> commands{&serve_cmd, &check_cmd, &reference_cmd, &hash_cmd, &version_cmd};
+const std::vector<const Command*> commands{&serve_cmd, &check_cmd, &validate_cmd, &reference_cmd, &hash_cmd,
+                                           &version_cmd};
 
 std::string main_help() {
     std::string out =
@@ -121,6 +132,14 @@ int run(int argc, char** argv) {
     if (!cmd) {
         std::cerr << "helsebro: unknown command '" << args[0] << "'\n\n" << main_help();
         return 2;
+    }
+    if (cmd == &validate_cmd) {
+        std::vector<std::string> files(args.begin() + 1, args.end());
+        if (files.empty() || files.front() == "--help" || files.front() == "-h") {
+            std::cout << command_help(*cmd);
+            return files.empty() ? 2 : 0;
+        }
+        return validate_files(files);
     }
     auto parsed = parse_args(*cmd, {args.begin() + 1, args.end()});
     if (parsed.help) {

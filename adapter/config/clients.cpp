@@ -15,7 +15,7 @@ constexpr std::size_t max_id_length = 64;
 constexpr std::size_t max_hash_file_bytes =
     4096;  // a hash and some whitespace; more is a wrong path
 
-const std::vector<std::string> client_keys{"id", "token_sha256", "token_sha256_file"};
+const std::vector<std::string> client_keys{"id", "token_sha256", "token_sha256_file", "validation"};
 
 // A hint rather than an echo of the bad value: someone may have pasted the token itself.
 const std::string hash_hint =
@@ -143,8 +143,19 @@ std::optional<Client> read_client(const YAML::Node& item, const std::string& whe
     const auto keys = collect_keys(item, where, context);
     auto id = read_id(keys, item, where, context);
     auto hash = read_hash(keys, item, where, context);
+    Validation validation = Validation::reject;
+    if (auto v = keys.find("validation"); v != keys.end()) {
+        auto text = read_string(v->second.value, where + ".validation", context);
+        if (text && *text == "warn") {
+            validation = Validation::warn;
+        } else if (text && *text != "reject") {
+            context.diagnostics.error(v->second.value.Mark(), "'" + where + ".validation' must be reject or warn",
+                                      "reject refuses invalid FHIR with 400; warn stores it and logs");
+            return std::nullopt;
+        }
+    }
     if (!id || !hash) return std::nullopt;
-    return Client{std::move(*id), *hash};
+    return Client{std::move(*id), *hash, validation};
 }
 
 // An id names the sender on everything it sends; two clients with one id would be
@@ -223,7 +234,7 @@ Option clients_option(std::string key, std::string description) {
                    ? std::string("[]")
                    : std::to_string(config.auth.clients.size()) + " clients";
     };
-    return Option{std::move(key), "list of {id, token_sha256 | token_sha256_file}",
+    return Option{std::move(key), "list of {id, token_sha256 | token_sha256_file, validation}",
                   std::move(description), read, show};
 }
 

@@ -13,9 +13,14 @@
 
 namespace helsebro::config {
 
+// What intake does with a resource that breaks a rule of FHIR R4: refuse it (400 with an
+// OperationOutcome), or store it anyway and log the count (for a sender being brought up to spec).
+enum class Validation { reject, warn };
+
 struct Client {
     std::string id;                                // recorded as the sender of everything it sends
     std::array<unsigned char, 32> token_sha256{};  // SHA-256 of the bearer token; never the token
+    Validation validation = Validation::reject;
 };
 
 struct Config {

@@ -90,7 +90,7 @@ std::vector<Option> declare() {
                     "out, never production."),
         clients_option("auth.clients",
                        "Clients allowed to send, each an id with the SHA-256 of its bearer token "
-                       "(inline or in a file)."),
+                       "(inline or in a file), and validation: reject (default) or warn."),
         enum_option("log.level", &C::log, &Config::Log::level,
                     {"trace", "debug", "info", "warn", "error"},
                     "Least severe log messages written."),

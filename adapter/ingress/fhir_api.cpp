@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <unordered_map>
+
 #include "adapter/ingress/bundle.hpp"
 #include "adapter/ingress/capability.hpp"
 #include "adapter/ingress/ingress.hpp"
@@ -10,6 +12,7 @@
 #include "adapter/ingress/route.hpp"
 #include "adapter/ingress/writes.hpp"
 #include "fhir/json.hpp"
+#include "fhir/validate.hpp"
 
 namespace helsebro::ingress {
 
@@ -55,7 +58,10 @@ struct FhirApi::Impl {
     std::string capabilities;
     std::shared_ptr<spdlog::logger> log;
 
+    std::unordered_map<std::string, config::Validation> validation;  // per client id; default reject
+
     std::optional<Value> parse(const http::Request& req, http::Respond& respond, const std::string& root);
+    bool conforms(const Value& resource, const http::Request& req, http::Respond& respond);
     http::Response stored_reply(const EntryResult& r, int status_if_ok, Return ret, bool location);
     void submit(std::shared_ptr<WriteState> state, Work work, http::Respond respond) {
         submit_write(store, std::move(state), std::move(work), std::move(respond), *log);
@@ -82,6 +88,7 @@ FhirApi::FhirApi(std::shared_ptr<const config::Config> config, store::Store& sto
                      std::to_string(http.listen_port) + "/fhir";
     }
     d.capabilities = capability_statement(d.base_url, store::now_instant());
+    for (const auto& c : d.config->auth.clients) d.validation[c.id] = c.validation;
     d.log = spdlog::get("ingress");
     if (!d.log) d.log = spdlog::default_logger()->clone("ingress");
 }
@@ -173,6 +180,21 @@ std::optional<Value> FhirApi::Impl::parse(const http::Request& req, http::Respon
     return std::move(parsed.value);
 }
 
+// FHIR R4 validation of what arrives. A client set to `warn` gets its data stored anyway (the
+// count is logged, never the content); everyone else gets 400 with every issue and its path.
+bool FhirApi::Impl::conforms(const Value& resource, const http::Request& req, http::Respond& respond) {
+    auto issues = fhir::validate(resource);
+    if (!fhir::has_errors(issues)) return true;
+    auto mode = validation.find(req.principal);
+    if (mode != validation.end() && mode->second == config::Validation::warn) {
+        log->info("Accepted invalid FHIR from {} ({} issues; the client is set to validation: warn).", req.principal,
+                  issues.size());
+        return true;
+    }
+    respond(outcome_reply(400, issues));
+    return false;
+}
+
 http::Response FhirApi::Impl::stored_reply(const EntryResult& r, int status_if_ok, Return ret, bool location) {
     if (!r.ok()) return outcome_reply(r.status, r.issues);
     http::Response out;
@@ -208,6 +230,7 @@ void FhirApi::Impl::create(Route r, http::Request req, http::Respond respond) {
     if (!resource) return;
     if (auto issues = check_resource(*resource, "", r.type, /*check_id=*/false); !issues.empty())
         return respond(outcome_reply(400, issues));
+    if (!conforms(*resource, req, respond)) return;
     if (auto refused = refuse_unresolved_references(*resource, r.type, "a create"))
         return respond(outcome_reply(refused->status, refused->issues));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
@@ -235,6 +258,7 @@ void FhirApi::Impl::update(Route r, http::Request req, http::Respond respond) {
     auto id = resource->string_at("id");
     if (!id) return respond(outcome_reply(400, "required", "An update needs the resource's id in the body.", r.type + ".id"));
     if (*id != r.id) return respond(outcome_reply(400, "invalid", "The id in the body differs from the id in the URL.", r.type + ".id"));
+    if (!conforms(*resource, req, respond)) return;
     if (auto refused = refuse_unresolved_references(*resource, r.type, "an update"))
         return respond(outcome_reply(refused->status, refused->issues));
     auto ret = preferred_return(req.header("prefer"), Return::representation);
@@ -252,6 +276,7 @@ void FhirApi::Impl::bundle(http::Request req, http::Respond respond, bool messag
     auto bundle = parse(req, respond, "Bundle");
     if (!bundle) return;
     if (auto issues = check_resource(*bundle, "", "Bundle"); !issues.empty()) return respond(outcome_reply(400, issues));
+    if (!conforms(*bundle, req, respond)) return;
     const Value* type_value = bundle->find("type");
     if (!type_value || !type_value->is_string())
         return respond(outcome_reply(400, type_value ? "value" : "required",

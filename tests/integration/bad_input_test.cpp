@@ -111,6 +111,15 @@ TEST_F(BadInput, ReferencesOnlyATransactionCouldResolveAreRefusedElsewhere) {
     EXPECT_EQ(json_string(cond, "issue[0].code"), "not-supported");
 }
 
+TEST_F(BadInput, InvalidFhirIsRefusedWithEveryIssueAndItsPath) {
+    auto oo = expect_refused("/fhir/Patient", R"({"resourceType":"Patient","gender":"dunno","birthDate":"1944-13-01","nickname":"x"})", 400);
+    std::string paths;
+    for (std::size_t i = 0; i < json_size(oo, "issue"); ++i) paths += json_string(oo, "issue[" + std::to_string(i) + "].expression[0]") + " ";
+    EXPECT_NE(paths.find("Patient.gender"), std::string::npos) << paths;
+    EXPECT_NE(paths.find("Patient.birthDate"), std::string::npos) << paths;
+    EXPECT_NE(paths.find("Patient.nickname"), std::string::npos) << paths;
+}
+
 TEST_F(BadInput, AnEmptyBodyIsRefused) {
     auto oo = expect_refused("/fhir/Patient", "", 400, {{"Content-Type", "application/fhir+json"}});
     EXPECT_EQ(json_string(oo, "issue[0].code"), "required");

@@ -180,10 +180,25 @@ TEST(Signals, ASecondSigtermStopsAtOnce) {
     EXPECT_NE(d.current_log().find("unanswered"), std::string::npos) << d.current_log();
 }
 
+TEST(Validation, AClientSetToWarnHasInvalidFhirStoredAndLoggedWithoutContent) {
+    auto hash = run_command({"hash-token"}, std::chrono::seconds(10), "legacy-token").out;
+    hash.pop_back();
+    DaemonOptions o;
+    o.full_yaml = "http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: ${DATA_DIR}\nauth:\n  clients:\n"
+                  "    - id: legacy-ehr\n      token_sha256: " + hash + "\n      validation: warn\n";
+    Daemon d(o);
+    d.start();
+    HttpClient c(d.port());
+    c.set_token("legacy-token");
+    EXPECT_EQ(c.post("/fhir/Patient", R"({"resourceType":"Patient","gender":"dunno"})").status, 201);
+    EXPECT_NE(d.current_log().find("Accepted invalid FHIR from legacy-ehr"), std::string::npos) << d.current_log();
+    EXPECT_EQ(d.current_log().find("dunno"), std::string::npos);
+}
+
 TEST(CommandLine, HelpExplainsEveryCommand) {
     auto main_help = run_command({"--help"});
     EXPECT_EQ(main_help.exit_code, 0);
-    for (const char* cmd : {"serve", "check-config", "config-reference", "hash-token", "version"}) {
+    for (const char* cmd : {"serve", "check-config", "validate", "config-reference", "hash-token", "version"}) {
         EXPECT_NE(main_help.out.find(cmd), std::string::npos) << cmd;
         auto help = run_command({cmd, "--help"});
         EXPECT_EQ(help.exit_code, 0) << cmd;
@@ -225,6 +240,28 @@ TEST(Systemd, TheUnitFileIsValid) {
     std::filesystem::remove_all(dir);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "") << "systemd-analyze has remarks";
+}
+
+TEST(CommandLine, ValidateSaysWhatIsWrongAndExitsByTheResult) {
+    auto dir = std::filesystem::temp_directory_path() / ("helsebro-validate-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "good.json") << R"({"resourceType":"Patient","gender":"female"})";
+    std::ofstream(dir / "bad.json") << R"({"resourceType":"Patient","gender":"dunno"})";
+    std::ofstream(dir / "broken.json") << "{\n  \"resourceType\": \"Patient\",\n  oops\n}";
+    auto good = run_command({"validate", (dir / "good.json").string()});
+    EXPECT_EQ(good.exit_code, 0) << good.out;
+    EXPECT_EQ(json_string(parse_json(good.out), "issue[0].severity"), "information");
+    auto bad = run_command({"validate", (dir / "bad.json").string()});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(json_string(parse_json(bad.out), "issue[0].expression[0]"), "Patient.gender");
+    auto broken = run_command({"validate", (dir / "broken.json").string()});
+    EXPECT_EQ(broken.exit_code, 1);
+    EXPECT_EQ(json_int(parse_json(broken.out), "issue[0].extension[0].valueInteger"), 3);  // the line
+    auto both = run_command({"validate", (dir / "good.json").string(), (dir / "bad.json").string()});
+    EXPECT_EQ(both.exit_code, 1);
+    EXPECT_EQ(json_size(parse_json(both.out), "entry"), 2u);
+    EXPECT_EQ(run_command({"validate", (dir / "missing.json").string()}).exit_code, 2);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(CommandLine, HashTokenPrintsTheSha256) {

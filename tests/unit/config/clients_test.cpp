@@ -41,6 +41,24 @@ TEST(ConfigClients, InlineHashIsDecoded) {
     EXPECT_EQ(config->auth.clients[0].token_sha256, counting_bytes());
 }
 
+TEST(ConfigClients, ValidationIsRejectUnlessSetToWarn) {
+    auto config = loaded(clients_yaml("    - id: a\n      token_sha256: " + counting_hex +
+                                      "\n    - id: b\n      token_sha256: " + std::string(64, 'f') +
+                                      "\n      validation: warn\n"));
+    ASSERT_NE(config, nullptr);
+    EXPECT_EQ(config->auth.clients[0].validation, Validation::reject);
+    EXPECT_EQ(config->auth.clients[1].validation, Validation::warn);
+    auto e = only_error(clients_yaml("    - id: a\n      token_sha256: " + counting_hex + "\n      validation: maybe\n"));
+    EXPECT_EQ(e.line, 5);
+    EXPECT_NE(e.message.find("reject or warn"), std::string::npos) << e.message;
+}
+
+TEST(ConfigClients, OneTokenForTwoClientsIsRefused) {
+    auto e = only_error(clients_yaml("    - id: a\n      token_sha256: " + counting_hex + "\n    - id: b\n      token_sha256: " +
+                                     counting_hex + "\n"));
+    EXPECT_NE(e.message.find("same token as client 'a'"), std::string::npos) << e.message;
+}
+
 TEST(ConfigClients, UppercaseHexIsAccepted) {
     std::string upper = counting_hex;
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
