@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # SECONDS (default 60). Not part of the tests: run it by hand or in a nightly job.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress fuzz_validate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress)
+[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress fuzz_validate)
 
 scripts/install-deps.sh
 command -v clang++ >/dev/null || { apt-get install -y -qq clang >/dev/null; }
@@ -22,6 +22,11 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   # Seed with the project's own FHIR test material so the fuzzer starts from real shapes.
   [[ $t == fuzz_ingress ]] && for f in bench/data/*.json; do { echo "/fhir"; cat "$f"; } > "$corpus/seed-$(basename "$f")"; done
+  # The official examples, when fetched, are the best seeds for the validator.
+  if [[ $t == fuzz_validate && -d .cache/fhir/package ]]; then
+    find .cache/fhir/package -maxdepth 1 -name '*.json' -size -64k ! -name 'package.json' ! -name '.index.json' \
+      | head -500 | xargs -I{} cp {} "$corpus/" || true
+  fi
   echo "== $t for ${seconds}s"
   mkdir -p build-fuzz/artifacts
   "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=65536 \
