@@ -54,6 +54,7 @@ std::string command_help(const Command& cmd) {
         std::string part = o.name + (o.value_name.empty() ? "" : " " + o.value_name);
         out += o.required ? " " + part : " [" + part + "]";
     }
+    if (!cmd.operands.empty()) out += " " + cmd.operands;
     out += "\n\n" + cmd.summary + "\n";
     if (!cmd.options.empty()) {
         out += "\nOptions:\n";

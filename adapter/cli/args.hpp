@@ -20,6 +20,7 @@ struct Command {
     std::string summary;
     std::vector<OptionSpec> options;
     std::string details;  // extra paragraphs for `helsebro COMMAND --help`
+    std::string operands;  // what follows the options in the usage line, e.g. "FILE..."
 };
 
 struct Parsed {

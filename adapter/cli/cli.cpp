@@ -45,9 +45,9 @@ const Command validate_cmd{"validate",
                            "Bundle of them for several files). Exit 0 when all are valid, 1 when one is not, 2 "
                            "when a file cannot be read.",
                            {},
-                           "Usage: helsebro validate FILE...\n"
                            "Checks what intake checks: elements, types, cardinality, formats, required bindings,\n"
-                           "references and Bundle rules. FHIRPath invariants are not evaluated yet."};
+                           "references and Bundle rules. FHIRPath invariants are not evaluated yet.",
+                           "FILE..."};
 
 const Command version_cmd{"version", "Print the version.", {}, {}};
 
