@@ -16,6 +16,10 @@ Parsed parse_args(const Command& cmd, const std::vector<std::string>& args) {
             p.help = true;
             return p;
         }
+        if (!cmd.operands.empty() && (arg == "-" || !arg.starts_with("-"))) {
+            p.operands.push_back(arg);
+            continue;
+        }
         std::string value;
         bool inline_value = false;
         if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {

@@ -25,6 +25,7 @@ struct Command {
 
 struct Parsed {
     std::map<std::string, std::string> values;
+    std::vector<std::string> operands;  // arguments that are no option (only for commands with operands)
     bool help = false;
     std::string error;  // set when the arguments are wrong
     std::optional<std::string> get(const std::string& name) const;

@@ -8,6 +8,7 @@
 
 #include "adapter/auth/auth.hpp"
 #include "adapter/cli/args.hpp"
+#include "adapter/cli/convert.hpp"
 #include "adapter/cli/serve.hpp"
 #include "adapter/cli/validate.hpp"
 #include "adapter/config/config.hpp"
@@ -49,10 +50,18 @@ const Command validate_cmd{"validate",
                            "references and Bundle rules. FHIRPath invariants are not evaluated yet.",
                            "FILE..."};
 
+const Command convert_cmd{"convert",
+                          "Convert a FHIR R4 resource between JSON and XML and print it. The input's format is "
+                          "told from its first character; - reads standard input.",
+                          {{"--to", "xml|json", "The format to write.", true}},
+                          "Exit 0 on success, 1 when the input is no FHIR (the reason on stderr), 2 when it cannot\n"
+                          "be read.",
+                          "FILE|-"};
+
 const Command version_cmd{"version", "Print the version.", {}, {}};
 
-const std::vector<const Command*> commands{&serve_cmd, &check_cmd, &validate_cmd, &reference_cmd, &hash_cmd,
-                                           &version_cmd};
+const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd,
+                                           &reference_cmd, &hash_cmd,  &version_cmd};
 
 std::string main_help() {
     std::string out =
@@ -157,6 +166,14 @@ int run(int argc, char** argv) {
         return 0;
     }
     if (cmd == &hash_cmd) return run_hash();
+    if (cmd == &convert_cmd) {
+        auto to = *parsed.get("--to");
+        if ((to != "xml" && to != "json") || parsed.operands.size() != 1) {
+            std::cerr << "helsebro convert: give --to xml or --to json and one FILE (or -)\n\n" << command_help(*cmd);
+            return 2;
+        }
+        return convert(to, parsed.operands.front());
+    }
     std::cout << "helsebro " HELSEBRO_VERSION "\n";
     return 0;
 }

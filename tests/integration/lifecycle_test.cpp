@@ -198,7 +198,7 @@ TEST(Validation, AClientSetToWarnHasInvalidFhirStoredAndLoggedWithoutContent) {
 TEST(CommandLine, HelpExplainsEveryCommand) {
     auto main_help = run_command({"--help"});
     EXPECT_EQ(main_help.exit_code, 0);
-    for (const char* cmd : {"serve", "check-config", "validate", "config-reference", "hash-token", "version"}) {
+    for (const char* cmd : {"serve", "check-config", "validate", "convert", "config-reference", "hash-token", "version"}) {
         EXPECT_NE(main_help.out.find(cmd), std::string::npos) << cmd;
         auto help = run_command({cmd, "--help"});
         EXPECT_EQ(help.exit_code, 0) << cmd;
@@ -261,6 +261,25 @@ TEST(CommandLine, ValidateSaysWhatIsWrongAndExitsByTheResult) {
     EXPECT_EQ(both.exit_code, 1);
     EXPECT_EQ(json_size(parse_json(both.out), "entry"), 2u);
     EXPECT_EQ(run_command({"validate", (dir / "missing.json").string()}).exit_code, 2);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(CommandLine, ConvertTurnsJsonIntoXmlAndBack) {
+    auto dir = std::filesystem::temp_directory_path() / ("helsebro-convert-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::string json = R"({"resourceType":"Observation","status":"final","code":{"text":"weight"},"valueQuantity":{"value":72.50,"unit":"kg"}})";
+    std::ofstream(dir / "obs.json") << json;
+    auto xml = run_command({"convert", "--to", "xml", (dir / "obs.json").string()});
+    ASSERT_EQ(xml.exit_code, 0) << xml.err;
+    EXPECT_NE(xml.out.find("<valueQuantity><value value=\"72.50\"/>"), std::string::npos) << xml.out;
+    auto back = run_command({"convert", "--to", "json", "-"}, std::chrono::seconds(10), xml.out);
+    ASSERT_EQ(back.exit_code, 0) << back.err;
+    EXPECT_EQ(back.out, json + "\n");  // element order and the decimal's text survive
+    std::ofstream(dir / "bad.xml") << "<Patient xmlns=\"http://hl7.org/fhir\"><nickname value=\"x\"/></Patient>";
+    auto bad = run_command({"convert", "--to", "json", (dir / "bad.xml").string()});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("nickname"), std::string::npos) << bad.err;
+    EXPECT_EQ(run_command({"convert", "--to", "yaml", (dir / "obs.json").string()}).exit_code, 2);
     std::filesystem::remove_all(dir);
 }
 
