@@ -55,6 +55,8 @@ std::string capability_statement(const std::string& base_url, const std::string&
     Value formats = Value::array();
     formats.push_back(str("application/fhir+json"));
     formats.push_back(str("json"));
+    formats.push_back(str("application/fhir+xml"));
+    formats.push_back(str("xml"));
     cs.set("format", std::move(formats));
 
     Value rest = Value::object();

@@ -13,6 +13,7 @@
 #include "adapter/ingress/writes.hpp"
 #include "fhir/json.hpp"
 #include "fhir/validate.hpp"
+#include "fhir/xml.hpp"
 
 namespace helsebro::ingress {
 
@@ -46,6 +47,21 @@ http::Response route_refusal(const RouteError& e) {
 
 std::shared_ptr<WriteState> write_state(http::Request req, std::string kind, std::string key = {}) {
     return std::make_shared<WriteState>(WriteState{std::move(req), std::move(kind), std::move(key), std::nullopt});
+}
+
+// Answers are made in JSON; a client that asked for XML gets them turned into XML on the way out.
+http::Respond in_xml(http::Respond respond) {
+    return [respond = std::move(respond)](http::Response r) {
+        for (auto& h : r.headers) {
+            if (!http::iequals(h.name, "Content-Type") || r.body.empty()) continue;
+            auto tree = fhir::json::parse(r.body);
+            auto xml = tree.value ? fhir::xml::write_checked(*tree.value, 512) : fhir::xml::WriteResult{};
+            if (!xml.xml) break;  // cannot happen for what we wrote; the JSON answer is still right
+            r.body = std::move(*xml.xml);
+            h.value = "application/fhir+xml; charset=utf-8";
+        }
+        respond(std::move(r));
+    };
 }
 
 }  // namespace
@@ -101,9 +117,9 @@ std::optional<http::Response> FhirApi::check_head(http::Request& head) {
     const Route& rt = *routed.route;
     if (rt.op == Op::health) return std::nullopt;
 
-    std::string_view format = query_value(rt, "_format");
-    if (!format.empty() ? !is_json_media(format, false) : !accepts_json(head.header("accept")))
-        return outcome_reply(406, "not-supported", "This server answers in FHIR JSON (application/fhir+json) only.");
+    if (!response_format(query_value(rt, "_format"), head.header("accept")))
+        return outcome_reply(406, "not-supported",
+                             "This server answers in FHIR JSON (application/fhir+json) or XML (application/fhir+xml).");
     if (rt.op == Op::capabilities) return std::nullopt;  // public, as FHIR clients expect
 
     auto who = impl_->auth.authenticate(head.header("authorization"));
@@ -116,9 +132,9 @@ std::optional<http::Response> FhirApi::check_head(http::Request& head) {
 
     if (head.method == "POST" || head.method == "PUT") {
         auto type = head.header("content-type");
-        if (type.empty() || !is_json_media(type, false) || !charset_is_utf8(type))
+        if (type.empty() || !media_format(type) || !charset_is_utf8(type))
             return outcome_reply(415, "not-supported",
-                                 "Send FHIR JSON with Content-Type: application/fhir+json (UTF-8).");
+                                 "Send FHIR as application/fhir+json or application/fhir+xml (UTF-8).");
     }
     return std::nullopt;
 }
@@ -135,6 +151,8 @@ void FhirApi::handle(http::Request request, http::Respond respond) {
     auto routed = route(request.method, request.target);
     if (!routed.route) return respond(route_refusal(routed.error));
     Route rt = std::move(*routed.route);
+    if (rt.op != Op::health && response_format(query_value(rt, "_format"), request.header("accept")) == Format::xml)
+        respond = in_xml(std::move(respond));
     // Only the kind of request and who sent it: paths and bodies may carry personal data.
     d.log->debug("{} {} from {}", route_name(rt.op), rt.type, request.principal);
     switch (rt.op) {
@@ -163,6 +181,23 @@ std::optional<Value> FhirApi::Impl::parse(const http::Request& req, http::Respon
     if (req.body.empty()) {
         respond(outcome_reply(400, "required", "The request has no body; send a FHIR resource."));
         return std::nullopt;
+    }
+    if (media_format(req.header("content-type")) == Format::xml) {
+        fhir::xml::ParseLimits limits;
+        limits.max_depth = config->fhir.max_json_depth;
+        limits.max_bytes = config->http.max_body_bytes;
+        auto parsed = fhir::xml::parse(req.body, limits);
+        if (!parsed.value) {
+            const auto& e = parsed.error;
+            fhir::Issue issue = fhir::error("structure", "The body is not FHIR XML (line " + std::to_string(e.line) +
+                                                             "): " + e.message,
+                                            e.path.empty() ? root : e.path);
+            if (e.line) issue.line = e.line;
+            if (e.column) issue.column = e.column;
+            respond(outcome_reply(400, {issue}));
+            return std::nullopt;
+        }
+        return std::move(parsed.value);
     }
     fhir::json::ParseLimits limits;
     limits.max_depth = config->fhir.max_json_depth;

@@ -33,15 +33,29 @@ bool charset_is_utf8(std::string_view content_type) {
     return true;
 }
 
-bool accepts_json(std::string_view accept) {
-    if (trim(accept).empty()) return true;
+std::optional<Format> media_format(std::string_view media) {
+    using http::iequals;
+    media = trim(media.substr(0, media.find(';')));
+    if (is_json_media(media, false)) return Format::json;
+    if (iequals(media, "application/fhir+xml") || iequals(media, "application/xml") || iequals(media, "text/xml") ||
+        iequals(media, "xml"))
+        return Format::xml;
+    return std::nullopt;
+}
+
+std::optional<Format> response_format(std::string_view format_param, std::string_view accept) {
+    if (!format_param.empty()) return media_format(format_param);
+    if (trim(accept).empty()) return Format::json;
+    // The first acceptable type in the client's order; q-values are rare in FHIR clients.
     while (!accept.empty()) {
         auto comma = accept.find(',');
-        if (is_json_media(accept.substr(0, comma), true)) return true;
+        auto item = accept.substr(0, comma);
+        if (is_json_media(item, true)) return Format::json;
+        if (auto f = media_format(item)) return f;
         if (comma == std::string_view::npos) break;
         accept.remove_prefix(comma + 1);
     }
-    return false;
+    return std::nullopt;
 }
 
 Return preferred_return(std::string_view prefer, Return fallback) {

@@ -91,15 +91,24 @@ TEST_F(BadInput, AWrongContentTypeGets415) {
     EXPECT_EQ(json_string(oo, "issue[0].code"), "not-supported");
     expect_refused("/fhir/Patient", R"({"resourceType":"Patient"})", 415,
                    {{"Content-Type", "application/fhir+json; charset=iso-8859-1"}});
-    expect_refused("/fhir/Patient", "<Patient xmlns=\"http://hl7.org/fhir\"/>", 415,
-                   {{"Content-Type", "application/fhir+xml"}});
+    expect_refused("/fhir/Patient", R"({"resourceType":"Patient"})", 415, {{"Content-Type", "text/html"}});
 }
 
-TEST_F(BadInput, AnAcceptThatIsNotJsonGets406) {
-    auto r = client->request("GET", "/fhir/metadata", "", {{"Accept", "application/fhir+xml"}});
+TEST_F(BadInput, AnAcceptThatIsNeitherJsonNorXmlGets406) {
+    auto r = client->request("GET", "/fhir/metadata", "", {{"Accept", "text/html"}});
     EXPECT_EQ(r.status, 406);
-    EXPECT_EQ(client->get("/fhir/metadata?_format=xml").status, 406);
+    EXPECT_EQ(client->get("/fhir/metadata?_format=turtle").status, 406);
     EXPECT_EQ(client->get("/fhir/metadata?_format=json").status, 200);
+}
+
+TEST_F(BadInput, MalformedXmlNamesTheLineAndDoctypeIsRefused) {
+    auto oo = expect_refused("/fhir/Patient", "<Patient xmlns=\"http://hl7.org/fhir\">\n<active value=\"true\">\n</Patient>", 400,
+                             {{"Content-Type", "application/fhir+xml"}});
+    EXPECT_EQ(json_string(oo, "issue[0].code"), "structure");
+    expect_refused("/fhir/Patient",
+                   "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                   "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"&e;\"/></Patient>",
+                   400, {{"Content-Type", "application/fhir+xml"}});
 }
 
 TEST_F(BadInput, ReferencesOnlyATransactionCouldResolveAreRefusedElsewhere) {

@@ -92,6 +92,26 @@ TEST_F(Rest, PreferReturnMinimalAnswersWithoutABody) {
     EXPECT_FALSE(r.header("location").empty());
 }
 
+TEST_F(Rest, XmlIsAcceptedAndAnsweredWhenAskedFor) {
+    std::string xml = "<Patient xmlns=\"http://hl7.org/fhir\"><identifier><system value=\"urn:oid:2.16.578.1.12.4.1.4.1\"/>"
+                      "<value value=\"" + synthetic_fnr(24, 2, 73) + "\"/></identifier><active value=\"true\"/></Patient>";
+    auto created = client->post("/fhir/Patient", xml, {{"Content-Type", "application/fhir+xml"}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(json_string(parse_json(created.body), "identifier[0].system"), "urn:oid:2.16.578.1.12.4.1.4.1");
+    auto path = "/fhir/" + resource_path(created.header("location"));
+    auto as_xml = client->request("GET", path, "", {{"Accept", "application/fhir+xml"}, {"Authorization", "Bearer " + daemon->token()}});
+    ASSERT_EQ(as_xml.status, 200);
+    EXPECT_EQ(as_xml.header("content-type"), "application/fhir+xml; charset=utf-8");
+    EXPECT_NE(as_xml.body.find("<active value=\"true\"/>"), std::string::npos) << as_xml.body;
+    auto by_format = client->get(path + "?_format=xml");
+    EXPECT_EQ(by_format.body, as_xml.body);
+    auto missing = client->get("/fhir/Patient/none?_format=xml");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_NE(missing.body.find("<OperationOutcome"), std::string::npos) << missing.body;
+    StoreInspector db(daemon->data_dir());
+    EXPECT_EQ(db.rows("SELECT body FROM message")[0][0], xml) << "kept as received";
+}
+
 TEST_F(Rest, UnknownResourcesAndVersionsAre404) {
     EXPECT_EQ(client->get("/fhir/Patient/does-not-exist").status, 404);
     EXPECT_EQ(client->get("/fhir/NoSuchType/1").status, 404);
