@@ -20,7 +20,7 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // RFC 8259 number grammar; only used to catch programming errors in Value::number().
-[[maybe_unused]] bool is_json_number(std::string_view s) {
+bool is_json_number(std::string_view s) {
     std::size_t i = 0;
     const std::size_t n = s.size();
     if (i < n && s[i] == '-') ++i;
@@ -563,5 +563,7 @@ std::string write(const Value& v) {
     write_to(v, out);
     return out;
 }
+
+bool is_number_text(std::string_view text) { return is_json_number(text); }
 
 }  // namespace helsebro::fhir::json

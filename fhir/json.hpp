@@ -79,6 +79,9 @@ struct ParseResult {
     ParseError error;            // meaningful when !value
 };
 
+// Whether text is a number by RFC 8259's grammar (what Value::number accepts).
+bool is_number_text(std::string_view text);
+
 // Strict RFC 8259 JSON, UTF-8 validated; duplicate keys in one object are an error.
 // Never recurses on the input's nesting, so hostile depth cannot overflow the stack.
 ParseResult parse(std::string_view text, const ParseLimits& limits = {});

@@ -93,7 +93,7 @@ struct FhirApi::Impl {
 };
 
 FhirApi::FhirApi(std::shared_ptr<const config::Config> config, store::Store& store, auth::Authenticator auth)
-    : impl_(std::make_unique<Impl>(Impl{std::move(config), store, std::move(auth), {}, {}, {}})) {
+    : impl_(std::make_unique<Impl>(Impl{std::move(config), store, std::move(auth), {}, {}, {}, {}})) {
     auto& d = *impl_;
     const auto& http = d.config->http;
     if (!http.public_base_url.empty()) {

@@ -219,7 +219,7 @@ bool Reader::primitive(xmlNode* node, const Slot& slot, std::size_t depth, json:
                     value = json::Value::boolean(text == "true");
                     break;
                 case detail::JsonKind::number:
-                    if (!detail::is_json_number(text)) {
+                    if (!json::is_number_text(text)) {
                         return fail(node, "The value is not a valid " + std::string(slot.type) + ".");
                     }
                     value = json::Value::number(std::move(text));

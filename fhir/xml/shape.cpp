@@ -1,11 +1,6 @@
 #include "fhir/xml/shape.hpp"
 
 namespace helsebro::fhir::xml::detail {
-namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-}  // namespace
 
 Slot classify(const model::Element& element, std::string_view type) {
     if (type == "xhtml") return {Shape::xhtml, type, {}};
@@ -33,32 +28,6 @@ JsonKind json_kind(std::string_view t) {
 bool is_resource_name(std::string_view name) {
     const model::TypeDef* def = model::type(name);
     return def != nullptr && def->kind == model::Kind::resource && !def->is_abstract;
-}
-
-bool is_json_number(std::string_view s) {
-    std::size_t i = 0;
-    const std::size_t n = s.size();
-    if (i < n && s[i] == '-') ++i;
-    if (i == n) return false;
-    if (s[i] == '0') {
-        ++i;
-    } else if (is_digit(s[i])) {
-        while (i < n && is_digit(s[i])) ++i;
-    } else {
-        return false;
-    }
-    if (i < n && s[i] == '.') {
-        ++i;
-        if (i == n || !is_digit(s[i])) return false;
-        while (i < n && is_digit(s[i])) ++i;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-        if (i == n || !is_digit(s[i])) return false;
-        while (i < n && is_digit(s[i])) ++i;
-    }
-    return i == n;
 }
 
 }  // namespace helsebro::fhir::xml::detail

@@ -29,7 +29,5 @@ JsonKind json_kind(std::string_view primitive_type);
 // A concrete resource type ("Patient"; not "Resource" or "DomainResource").
 bool is_resource_name(std::string_view name);
 
-// The JSON number grammar of RFC 8259 (what json::Value::number accepts).
-bool is_json_number(std::string_view text);
 
 }  // namespace helsebro::fhir::xml::detail

@@ -18,38 +18,17 @@
 #include <vector>
 
 #include "fhir/json.hpp"
+#include "tests/conformance/examples.hpp"
 #include "fhir/validate.hpp"
 
 namespace fs = std::filesystem;
+using helsebro::conformance::example_files;
+using helsebro::conformance::package_dir;
+using helsebro::conformance::read_file;
 using helsebro::fhir::Issue;
 using helsebro::fhir::Severity;
 
 namespace {
-
-fs::path package_dir() {
-    if (const char* cache = std::getenv("HELSEBRO_FHIR_CACHE"); cache != nullptr && *cache != '\0') {
-        return fs::path(cache) / "package";
-    }
-    return fs::path(HELSEBRO_SOURCE_DIR) / ".cache" / "fhir" / "package";
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Every example: the package's JSON files but its manifest (package.json, .index.json).
-std::vector<fs::path> example_files(const fs::path& dir) {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        const auto name = entry.path().filename().string();
-        if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
-        if (name == "package.json" || name == ".index.json") continue;
-        files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
 
 // One error as the list writes it: "expression | code | diagnostics".
 std::string describe(const Issue& issue) {
