@@ -4,6 +4,7 @@
 
 #include "adapter/ingress/route.hpp"
 #include "adapter/store/store.hpp"
+#include "fhir/order.hpp"
 #include "fhir/resource_types.hpp"
 
 namespace helsebro::ingress {
@@ -242,6 +243,7 @@ Prepared prepare(Value resource, std::string_view type, std::string_view id) {
     p.type = std::string(type);
     p.id = std::string(id);
     p.identifiers = identifiers_of(resource);
+    fhir::order_by_definition(resource);  // stored and served in FHIR's element order
     stamp(resource, id, h.version, h.updated);
     std::string text = fhir::json::write(resource);
     auto v = text.find(h.version_text);

@@ -27,6 +27,7 @@
 
 #include "fhir/json.hpp"
 #include "tests/conformance/examples.hpp"
+#include "fhir/order.hpp"
 #include "fhir/xml.hpp"
 
 namespace fs = std::filesystem;
@@ -115,11 +116,31 @@ std::string difference(const Value& a, const Value& b, const std::string& path, 
     return {};
 }
 
+// Where the member order of two trees first differs (values are not compared), or empty.
+std::string order_difference(const Value& a, const Value& b, const std::string& path) {
+    if (a.is_array() && b.is_array()) {
+        for (std::size_t i = 0; i < std::min(a.items().size(), b.items().size()); ++i) {
+            auto d = order_difference(a.items()[i], b.items()[i], path + "[" + std::to_string(i) + "]");
+            if (!d.empty()) return d;
+        }
+    } else if (a.is_object() && b.is_object()) {
+        const auto& am = a.members();
+        const auto& bm = b.members();
+        for (std::size_t i = 0; i < std::min(am.size(), bm.size()); ++i) {
+            if (am[i].first != bm[i].first) return path + ": " + am[i].first + " where XML order has " + bm[i].first;
+            auto d = order_difference(am[i].second, bm[i].second, path + "." + am[i].first);
+            if (!d.empty()) return d;
+        }
+    }
+    return {};
+}
+
 struct Conversion {
     bool ready = false;
     std::string skip;
     std::size_t total = 0;
-    std::vector<std::string> failures;  // "file: what"
+    std::vector<std::string> failures;        // "file: what"
+    std::vector<std::string> order_failures;  // order_by_definition disagreeing with XML's order
     fs::path out_dir;
     std::vector<fs::path> xml_files;
     double json_to_xml_ms = 0, xml_to_json_ms = 0;
@@ -172,6 +193,10 @@ void convert_all(Conversion& c) {
         const auto root = std::string(parsed.value->string_at("resourceType").value_or("?"));
         auto diff = difference(*parsed.value, *back.value, root);
         if (!diff.empty()) c.failures.push_back(name + ": " + diff);
+        Value ordered = *parsed.value;
+        helsebro::fhir::order_by_definition(ordered);
+        auto order = order_difference(ordered, *back.value, root);
+        if (!order.empty()) c.order_failures.push_back(name + ": " + order);
     }
     c.ready = true;
 }
@@ -235,6 +260,14 @@ const std::map<std::string, std::string>& expected_schema_failures() {
 }
 
 // Runs xmllint once per chunk of files (the schema is loaded once per run) and collects its verdicts.
+// FHIR JSON written in the definitions' element order is in the order FHIR XML prescribes.
+TEST(RoundTrip, JsonInDefinitionOrderHasTheOrderOfXml) {
+    Conversion& c = conversion();
+    if (!c.ready) GTEST_SKIP() << c.skip;
+    for (const auto& f : c.order_failures) ADD_FAILURE() << f;
+    EXPECT_TRUE(c.order_failures.empty()) << c.order_failures.size() << " of " << c.total << " examples";
+}
+
 TEST(RoundTrip, EveryGeneratedXmlValidatesAgainstTheOfficialSchema) {
     Conversion& c = conversion();
     if (!c.ready) GTEST_SKIP() << c.skip;
