@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "fhir/json.hpp"
+#include "fhir/order.hpp"
 #include "fhir/xml.hpp"
 
 namespace helsebro::cli {
@@ -62,6 +63,7 @@ int convert(const std::string& to, const std::string& file) {
         tree = std::move(parsed.value);
     }
     if (to == "json") {
+        fhir::order_by_definition(*tree);
         std::cout << fhir::json::write(*tree) << "\n";
         return 0;
     }
