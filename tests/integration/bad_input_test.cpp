@@ -122,8 +122,7 @@ TEST_F(BadInput, ReferencesOnlyATransactionCouldResolveAreRefusedElsewhere) {
 
 TEST_F(BadInput, InvalidFhirIsRefusedWithEveryIssueAndItsPath) {
     auto oo = expect_refused("/fhir/Patient", R"({"resourceType":"Patient","gender":"dunno","birthDate":"1944-13-01","nickname":"x"})", 400);
-    std::string paths;
-    for (std::size_t i = 0; i < json_size(oo, "issue"); ++i) paths += json_string(oo, "issue[" + std::to_string(i) + "].expression[0]") + " ";
+    auto paths = issue_paths(oo);
     EXPECT_NE(paths.find("Patient.gender"), std::string::npos) << paths;
     EXPECT_NE(paths.find("Patient.birthDate"), std::string::npos) << paths;
     EXPECT_NE(paths.find("Patient.nickname"), std::string::npos) << paths;

@@ -146,8 +146,7 @@ TEST_F(Bundles, ADocumentNeedsAnIdentifierAndACompositionFirst) {
       {"resource":{"resourceType":"Patient"}}]})");
     EXPECT_EQ(r.status, 400);
     auto oo = parse_json(r.body);
-    std::string paths;
-    for (std::size_t i = 0; i < json_size(oo, "issue"); ++i) paths += json_string(oo, "issue[" + std::to_string(i) + "].expression[0]") + " ";
+    auto paths = issue_paths(oo);
     EXPECT_NE(paths.find("Bundle.identifier"), std::string::npos) << paths;  // bdl-9
     EXPECT_NE(paths.find("Bundle.entry"), std::string::npos) << paths;       // bdl-11: a Composition first
 }

@@ -55,6 +55,25 @@ inline std::string patient_json(const std::string& fnr, const std::string& extra
            R"("}],"active":true)" + extra + "}";
 }
 
+// Every issue's first expression, space-separated, for "is this path among them" checks.
+inline std::string issue_paths(const rapidjson::Value& outcome) {
+    std::string paths;
+    for (std::size_t i = 0; i < json_size(outcome, "issue"); ++i)
+        paths += json_string(outcome, "issue[" + std::to_string(i) + "].expression[0]") + " ";
+    return paths;
+}
+
+// A daemon whose only client is `id`, known by the hash of `token` (as an administrator would
+// configure it with helsebro hash-token); `client_extra` adds keys to that client's entry.
+inline DaemonOptions one_client(const std::string& id, const std::string& token, const std::string& client_extra = {}) {
+    auto hash = run_command({"hash-token"}, std::chrono::seconds(10), token).out;
+    if (!hash.empty()) hash.pop_back();
+    DaemonOptions o;
+    o.full_yaml = "http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: ${DATA_DIR}\nauth:\n  clients:\n"
+                  "    - id: " + id + "\n      token_sha256: " + hash + "\n" + client_extra;
+    return o;
+}
+
 // "http://127.0.0.1:1234/fhir/Patient/abc/_history/1" or "Patient/abc/_history/1" -> "Patient/abc"
 inline std::string resource_path(const std::string& location) {
     auto fhir = location.find("/fhir/");

@@ -181,12 +181,7 @@ TEST(Signals, ASecondSigtermStopsAtOnce) {
 }
 
 TEST(Validation, AClientSetToWarnHasInvalidFhirStoredAndLoggedWithoutContent) {
-    auto hash = run_command({"hash-token"}, std::chrono::seconds(10), "legacy-token").out;
-    hash.pop_back();
-    DaemonOptions o;
-    o.full_yaml = "http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: ${DATA_DIR}\nauth:\n  clients:\n"
-                  "    - id: legacy-ehr\n      token_sha256: " + hash + "\n      validation: warn\n";
-    Daemon d(o);
+    Daemon d(one_client("legacy-ehr", "legacy-token", "      validation: warn\n"));
     d.start();
     HttpClient c(d.port());
     c.set_token("legacy-token");
@@ -290,13 +285,7 @@ TEST(CommandLine, HashTokenPrintsTheSha256) {
 }
 
 TEST(CommandLine, AConfiguredClientIsKnownByItsHashOnly) {
-    DaemonOptions o;
-    // sha256("gp-token-for-tests")
-    auto hash = run_command({"hash-token"}, std::chrono::seconds(10), "gp-token-for-tests").out;
-    hash.pop_back();
-    o.full_yaml = "http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: ${DATA_DIR}\nauth:\n  clients:\n"
-                  "    - id: gp-system\n      token_sha256: " + hash + "\n";
-    Daemon d(o);
+    Daemon d(one_client("gp-system", "gp-token-for-tests"));
     d.start();
     HttpClient c(d.port());
     c.set_token("gp-token-for-tests");
