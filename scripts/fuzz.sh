@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # SECONDS (default 60). Not part of the tests: run it by hand or in a nightly job.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress fuzz_validate)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress fuzz_validate fuzz_fhirpath)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress fuzz_validate)
+[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress fuzz_validate fuzz_fhirpath)
 
 scripts/install-deps.sh
 command -v clang++ >/dev/null || { apt-get install -y -qq clang >/dev/null; }
@@ -26,6 +26,12 @@ for t in "${targets[@]}"; do
   if [[ $t == fuzz_validate && -d .cache/fhir/package ]]; then
     find .cache/fhir/package -maxdepth 1 -name '*.json' -size -64k ! -name 'package.json' ! -name '.index.json' \
       | head -500 | xargs -I{} cp {} "$corpus/" || true
+  fi
+  # Every expression of the official FHIRPath suite, one per file.
+  if [[ $t == fuzz_fhirpath ]]; then
+    suite=../shared/conformance/fhir-test-cases/r4/fhirpath/tests-fhir-r4.xml
+    [[ -f $suite ]] && xmllint --xpath '//expression/text()' "$suite" 2>/dev/null \
+      | awk -v dir="$corpus" 'NF { print > (dir "/suite-" NR) }' || true
   fi
   echo "== $t for ${seconds}s"
   mkdir -p build-fuzz/artifacts
