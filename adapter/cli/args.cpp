@@ -8,6 +8,11 @@ std::optional<std::string> Parsed::get(const std::string& name) const {
     return it->second;
 }
 
+std::vector<std::string> Parsed::get_all(const std::string& name) const {
+    auto it = lists.find(name);
+    return it == lists.end() ? std::vector<std::string>{} : it->second;
+}
+
 Parsed parse_args(const Command& cmd, const std::vector<std::string>& args) {
     Parsed p;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -15,6 +20,10 @@ Parsed parse_args(const Command& cmd, const std::vector<std::string>& args) {
         if (arg == "--help" || arg == "-h") {
             p.help = true;
             return p;
+        }
+        if (!cmd.operands.empty() && arg == "--") {
+            p.operands.insert(p.operands.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            break;
         }
         if (!cmd.operands.empty() && (arg == "-" || !arg.starts_with("-"))) {
             p.operands.push_back(arg);
@@ -45,10 +54,12 @@ Parsed parse_args(const Command& cmd, const std::vector<std::string>& args) {
             }
             value = args[++i];
         }
-        p.values[arg] = value;
+        if (spec->repeatable) p.lists[arg].push_back(value);
+        else p.values[arg] = value;
     }
     for (const auto& o : cmd.options)
-        if (o.required && !p.values.count(o.name)) p.error = "option '" + o.name + "' is required";
+        if (o.required && !p.values.count(o.name) && !p.lists.count(o.name))
+            p.error = "option '" + o.name + "' is required";
     return p;
 }
 
@@ -56,7 +67,7 @@ std::string command_help(const Command& cmd) {
     std::string out = "Usage: helsebro " + cmd.name;
     for (const auto& o : cmd.options) {
         std::string part = o.name + (o.value_name.empty() ? "" : " " + o.value_name);
-        out += o.required ? " " + part : " [" + part + "]";
+        out += (o.required ? " " + part : " [" + part + "]") + (o.repeatable ? "..." : "");
     }
     if (!cmd.operands.empty()) out += " " + cmd.operands;
     out += "\n\n" + cmd.summary + "\n";

@@ -1,4 +1,5 @@
 // A small argument parser: the commands take few options, each documented once in its Command.
+// "--" ends the options: what follows are operands even when they start with '-'.
 #pragma once
 
 #include <map>
@@ -13,6 +14,7 @@ struct OptionSpec {
     std::string value_name;  // "FILE"; empty for a flag
     std::string help;
     bool required = false;
+    bool repeatable = false;  // may be given several times; its values are in Parsed::lists
 };
 
 struct Command {
@@ -25,10 +27,12 @@ struct Command {
 
 struct Parsed {
     std::map<std::string, std::string> values;
+    std::map<std::string, std::vector<std::string>> lists;  // repeatable options, in the order given
     std::vector<std::string> operands;  // arguments that are no option (only for commands with operands)
     bool help = false;
     std::string error;  // set when the arguments are wrong
     std::optional<std::string> get(const std::string& name) const;
+    std::vector<std::string> get_all(const std::string& name) const;  // a repeatable option's values
 };
 
 Parsed parse_args(const Command& cmd, const std::vector<std::string>& args);

@@ -9,6 +9,7 @@
 #include "adapter/auth/auth.hpp"
 #include "adapter/cli/args.hpp"
 #include "adapter/cli/convert.hpp"
+#include "adapter/cli/fhirpath.hpp"
 #include "adapter/cli/serve.hpp"
 #include "adapter/cli/validate.hpp"
 #include "adapter/config/config.hpp"
@@ -58,9 +59,24 @@ const Command convert_cmd{"convert",
                           "be read.",
                           "FILE|-"};
 
+const Command fhirpath_cmd{
+    "fhirpath",
+    "Evaluate a FHIRPath expression on a FHIR R4 resource and print the result as JSON. The result is an "
+    "array of {\"type\", \"value\"}; the expression is checked against the resource's type.",
+    {{"--input", "FILE", "The resource, JSON or XML (told from its first character); - reads standard input.", true},
+     {"--var", "NAME=EXPRESSION", "Set %NAME to what EXPRESSION gives on the input (it sees the --var before it).",
+      false, true}},
+    "A --var value is an expression, so a string needs FHIRPath quotes:\n"
+    "  helsebro fhirpath --input bundle.json --var patient='Bundle.entry.resource.ofType(Patient)' \\\n"
+    "      --var system=\"'urn:oid:2.16.578.1.12.4.1.4.1'\" '%patient.identifier.where(system = %system).value'\n"
+    "trace() writes to standard error. An expression that starts with '-' goes after --.\n"
+    "Exit 0 on success, 1 when the input cannot be read or is no FHIR, 2 when an expression is wrong\n"
+    "(its position is shown), 3 when evaluating it fails.",
+    "EXPRESSION"};
+
 const Command version_cmd{"version", "Print the version.", {}, {}};
 
-const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd,
+const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd, &fhirpath_cmd,
                                            &reference_cmd, &hash_cmd,  &version_cmd};
 
 std::string main_help() {
@@ -173,6 +189,13 @@ int run(int argc, char** argv) {
             return 2;
         }
         return convert(to, parsed.operands.front());
+    }
+    if (cmd == &fhirpath_cmd) {
+        if (parsed.operands.size() != 1) {
+            std::cerr << "helsebro fhirpath: give one EXPRESSION (quote it for the shell)\n\n" << command_help(*cmd);
+            return 2;
+        }
+        return evaluate_fhirpath(*parsed.get("--input"), parsed.get_all("--var"), parsed.operands.front());
     }
     std::cout << "helsebro " HELSEBRO_VERSION "\n";
     return 0;

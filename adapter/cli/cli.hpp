@@ -1,4 +1,5 @@
-// The `helsebro` command line: serve, check-config, config-reference, hash-token, version.
+// The `helsebro` command line: serve, check-config, validate, convert, fhirpath, config-reference,
+// hash-token, version.
 #pragma once
 
 namespace helsebro::cli {

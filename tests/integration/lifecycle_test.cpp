@@ -193,7 +193,7 @@ TEST(Validation, AClientSetToWarnHasInvalidFhirStoredAndLoggedWithoutContent) {
 TEST(CommandLine, HelpExplainsEveryCommand) {
     auto main_help = run_command({"--help"});
     EXPECT_EQ(main_help.exit_code, 0);
-    for (const char* cmd : {"serve", "check-config", "validate", "convert", "config-reference", "hash-token", "version"}) {
+    for (const char* cmd : {"serve", "check-config", "validate", "convert", "fhirpath", "config-reference", "hash-token", "version"}) {
         EXPECT_NE(main_help.out.find(cmd), std::string::npos) << cmd;
         auto help = run_command({cmd, "--help"});
         EXPECT_EQ(help.exit_code, 0) << cmd;
