@@ -91,6 +91,11 @@ struct CompileOptions {
     // element names, `is`/`as` types and function argument types are checked against the model,
     // and an expression that can never match is a semantic error.
     std::string_view context_type;
+    // Variables the caller will supply, with their type when known ("Patient", "System.String"; ""
+    // for any), so %patient.name is checked like Patient.name. With declare_variables, a %name that
+    // is neither listed nor built in is a semantic error (a typo found at load time, not at 3 a.m.).
+    std::vector<std::pair<std::string, std::string>> variables;
+    bool declare_variables = false;
     std::size_t max_length = 64 * 1024;  // bytes of expression text
     std::size_t max_depth = 200;         // nesting of the syntax tree
 };
@@ -126,6 +131,9 @@ public:
     const std::string& text() const;
     // The type the expression was checked against ("" when none).
     std::string_view context_type() const;
+    // The types the result can have, as found at compile time ("CareTeam", "System.Boolean"); empty
+    // when they cannot be known.
+    const std::vector<std::string>& result_types() const;
 
     struct Impl;
     explicit Expression(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}

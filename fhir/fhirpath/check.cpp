@@ -80,17 +80,26 @@ std::optional<Type> element_type(const model::Element& e, std::string_view type)
     return Type{def->name, def->name};
 }
 
+// A type name as the caller gives it ("Patient", "Observation.component", "System.String").
+Types named_type(std::string_view name) {
+    if (name.empty()) return Types::unknown();
+    if (name.starts_with("System.")) return Types::system(name);
+    if (const auto* def = model::type(name)) {
+        if (def->name == "Resource" || def->name == "DomainResource") return Types::unknown();
+        return Types::of({Type{def->name, def->name}});
+    }
+    if (const auto* e = model::element(name)) return Types::of({Type{"BackboneElement", e->path}});
+    return Types::unknown();
+}
+
+bool is_builtin_variable(std::string_view name) {
+    return name == "context" || name == "resource" || name == "rootResource" || name == "ucum" || name == "sct" ||
+           name == "loinc" || name.starts_with("vs-") || name.starts_with("ext-");
+}
+
 class Checker {
 public:
-    explicit Checker(std::string_view context_type) {
-        if (context_type.empty()) return;
-        const auto* def = model::type(context_type);
-        if (def) {
-            context_ = Types::of({Type{def->name, def->name}});
-        } else if (const auto* e = model::element(context_type)) {
-            context_ = Types::of({Type{"BackboneElement", e->path}});
-        }
-    }
+    explicit Checker(const CompileOptions& options) : options_(options), context_(named_type(options.context_type)) {}
 
     Types walk(const AstNode& n, const Types& input, const Types& this_type) {
         switch (n.op) {
@@ -116,12 +125,21 @@ public:
     const Types& context() const { return context_; }
 
 private:
+    const CompileOptions& options_;
     Types context_;
 
     Types variable(const AstNode& n) {
+        // The caller's variables shadow the built-ins, as at evaluation.
+        for (const auto& [name, type] : options_.variables)
+            if (name == n.name) return named_type(type);
         if (n.name == "context") return context_;
         if (n.name == "ucum" || n.name == "sct" || n.name == "loinc" || n.name.starts_with("vs-") || n.name.starts_with("ext-"))
             return Types::system("System.String");
+        if (options_.declare_variables && !is_builtin_variable(n.name)) {
+            std::string known;
+            for (const auto& v : options_.variables) known += (known.empty() ? "%" : ", %") + v.first;
+            refuse(n, "%" + n.name + " is not defined" + (known.empty() ? "." : "; defined here: " + known + "."));
+        }
         return Types::unknown();
     }
 
@@ -294,10 +312,13 @@ private:
 
 }  // namespace
 
-std::optional<Error> check(const AstNode& root, std::string_view context_type) {
-    Checker checker(context_type);
+std::optional<Error> check(const AstNode& root, const CompileOptions& options, std::vector<std::string>& result_types) {
+    Checker checker(options);
     try {
-        checker.walk(root, checker.context(), checker.context());
+        const Types result = checker.walk(root, checker.context(), checker.context());
+        if (result.known)
+            for (const Type& t : result.list)
+                result_types.push_back(t.name == "BackboneElement" ? std::string(t.model_path) : std::string(t.name));
     } catch (const SemanticError& e) {
         return e.error;
     }

@@ -4,13 +4,16 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "fhir/fhirpath/ast.hpp"
 
 namespace helsebro::fhir::fhirpath::detail {
 
 // A semantic error, or nullopt. With no context type only what literals reveal is checked.
-std::optional<Error> check(const AstNode& root, std::string_view context_type);
+// `result_types` receives the possible types of the result (empty: unknown).
+std::optional<Error> check(const AstNode& root, const CompileOptions& options, std::vector<std::string>& result_types);
 
 }  // namespace helsebro::fhir::fhirpath::detail

@@ -11,6 +11,7 @@ namespace helsebro::fhir::fhirpath {
 struct Expression::Impl {
     std::string text;
     std::string context_type;
+    std::vector<std::string> result_types;
     std::unique_ptr<detail::AstNode> root;
 };
 
@@ -66,11 +67,11 @@ Compiled compile(std::string_view text, const CompileOptions& options) {
         out.error = *e;
         return out;
     }
-    if (auto e = detail::check(*parsed.root, options.context_type)) {
+    auto impl = std::make_shared<Expression::Impl>();
+    if (auto e = detail::check(*parsed.root, options, impl->result_types)) {
         out.error = *e;
         return out;
     }
-    auto impl = std::make_shared<Expression::Impl>();
     impl->text = std::string(text);
     impl->context_type = std::string(options.context_type);
     impl->root = std::move(parsed.root);
@@ -91,5 +92,6 @@ Result Expression::evaluate(const Item& context, const Environment& env) const {
 
 const std::string& Expression::text() const { return impl_->text; }
 std::string_view Expression::context_type() const { return impl_->context_type; }
+const std::vector<std::string>& Expression::result_types() const { return impl_->result_types; }
 
 }  // namespace helsebro::fhir::fhirpath

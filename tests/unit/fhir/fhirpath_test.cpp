@@ -246,3 +246,37 @@ TEST(FhirPathEngine, ResultsOutliveTheEvaluationThatMadeThem) {
     EXPECT_EQ(json::write(r.items->at(0).to_json()), R"({"namespace":"System","name":"String"})");
     EXPECT_EQ(json::write(r.items->at(1).to_json()), R"({"namespace":"FHIR","name":"HumanName"})");
 }
+
+TEST(FhirPathEngine, DeclaredVariablesAreTypedAndOthersRefused) {
+    fp::CompileOptions options;
+    options.context_type = "Bundle";
+    options.variables = {{"patient", "Patient"}, {"days", "System.Quantity"}, {"anything", ""}};
+    options.declare_variables = true;
+
+    auto ok = fp::compile("%patient.name.given | %anything.foo", options);
+    ASSERT_TRUE(ok.expression) << ok.error.message;
+
+    auto typo = fp::compile("%patient.name.gvien", options);
+    ASSERT_FALSE(typo.expression);
+    EXPECT_EQ(typo.error.kind, fp::Error::Kind::semantic);
+    EXPECT_NE(typo.error.message.find("gvien"), std::string::npos);
+
+    auto undefined = fp::compile("%patinet.name", options);
+    ASSERT_FALSE(undefined.expression);
+    EXPECT_NE(undefined.error.message.find("%patinet is not defined"), std::string::npos) << undefined.error.message;
+    EXPECT_NE(undefined.error.message.find("%patient"), std::string::npos);
+
+    EXPECT_TRUE(fp::compile("%resource.id | %ucum | %`vs-administrative-gender`", options).expression);
+}
+
+TEST(FhirPathEngine, ResultTypesAreKnownWhereTheModelTellsThem) {
+    auto c = fp::compile("Bundle.entry.resource.ofType(Patient).first()", {"Bundle"});
+    ASSERT_TRUE(c.expression);
+    EXPECT_EQ(c.expression->result_types(), std::vector<std::string>{"Patient"});
+    c = fp::compile("Patient.contact", {"Patient"});
+    ASSERT_TRUE(c.expression);
+    EXPECT_EQ(c.expression->result_types(), std::vector<std::string>{"Patient.contact"});
+    c = fp::compile("Bundle.entry.resource", {"Bundle"});
+    ASSERT_TRUE(c.expression);
+    EXPECT_TRUE(c.expression->result_types().empty());  // any resource: unknown
+}
