@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -81,6 +82,10 @@ LoadResult load_string(const std::string& yaml, const std::string& name);
 // Config or a sentence saying what is wrong.
 std::variant<std::shared_ptr<const Config>, std::string> with_overrides(
     const Config& base, const std::optional<std::string>& listen, const std::optional<std::string>& data_dir);
+
+// "did you mean 'x'?" for the closest of `candidates`, or "" when none is a plausible typo; for
+// other files administrators edit (the mapping rules) to hint the same way the config does.
+std::string did_you_mean(std::string_view given, const std::vector<std::string>& candidates);
 
 // Every option with type, default and description, as Markdown (for `helsebro config-reference`).
 std::string reference_markdown();

@@ -49,3 +49,11 @@ std::string did_you_mean(std::string_view given, const std::vector<std::string>&
 }
 
 }  // namespace helsebro::config::detail
+
+namespace helsebro::config {
+
+std::string did_you_mean(std::string_view given, const std::vector<std::string>& candidates) {
+    return detail::did_you_mean(given, candidates);
+}
+
+}  // namespace helsebro::config

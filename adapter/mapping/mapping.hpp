@@ -1,0 +1,110 @@
+// The mapping rules (mappings/*.yaml, documented in mappings/README.md): loading them, checked in
+// full, into an immutable RuleSet, and applying one to an input — a message Bundle or a resource
+// written over REST — giving the shared-record changes and outgoing messages it causes. Applying is
+// a pure function of the input, the patient's current records and the clock: it writes nothing, so
+// the processing stage, `helsebro map --dry-run` and `helsebro test-mappings` all run the same code.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fhir/json.hpp"
+
+namespace helsebro::mapping {
+
+// An address-book entry: who receives messages, known by the identifiers references carry.
+struct Recipient {
+    std::string id;
+    std::string endpoint;                          // its FHIR base URL (MessageHeader.destination)
+    std::vector<std::string> her_ids;              // urn:oid:2.16.578.1.12.4.1.2
+    std::vector<std::string> organization_numbers; // urn:oid:2.16.578.1.12.4.1.4.101
+    std::vector<std::string> hpr_numbers;          // urn:oid:2.16.578.1.12.4.1.4.4: GPs it receives for
+};
+
+struct LoadError {
+    std::string file;
+    int line = 0;  // 1-based; 0 when not tied to a place
+    int column = 0;
+    std::string message;
+    std::string hint;
+    std::string to_string() const;  // "file:line:column: message (hint)"
+};
+
+struct RuleSet;  // immutable once loaded; share it with std::shared_ptr<const RuleSet>
+
+struct LoadOptions {
+    std::vector<Recipient> recipients;
+    std::vector<std::string> client_ids;  // known senders, for `sender:`
+};
+
+struct Loaded {
+    std::shared_ptr<const RuleSet> rules;  // set when errors is empty
+    std::vector<LoadError> errors;         // every problem found, in file order
+};
+
+// Loads every *.yaml of `dir` in name order. Nothing is partially loaded: any error, no rule set.
+Loaded load(const std::string& dir, const LoadOptions& options);
+
+const std::string& version(const RuleSet& rules);       // 12 hex digits of SHA-256 over names and contents
+std::vector<std::string> files(const RuleSet& rules);   // the files it was loaded from
+
+struct PatientKey {
+    std::string system;  // fødselsnummer or D-nummer system
+    std::string value;
+    friend bool operator<(const PatientKey& a, const PatientKey& b) {
+        return std::tie(a.system, a.value) < std::tie(b.system, b.value);
+    }
+};
+
+// What Helsebro holds for a patient: every current resource linked to the national identifier.
+using RecordSource = std::function<std::vector<fhir::json::Value>(const PatientKey&)>;
+
+struct Input {
+    enum class Kind { message, resource };
+    Kind kind = Kind::message;
+    const fhir::json::Value* resource = nullptr;  // the message Bundle or the written resource
+    std::string sender;                           // client id
+    std::string message_id;                       // the stored message: names provenance and outgoing messages
+    std::chrono::system_clock::time_point now;
+};
+
+struct Change {
+    std::string rule;
+    bool created = false;
+    PatientKey patient;
+    fhir::json::Value resource;    // the record after the change (id set; meta left to the store)
+    fhir::json::Value provenance;  // a Provenance resource with the change's origin
+};
+
+struct Outgoing {
+    std::string rule;
+    std::string recipient;       // address-book id
+    fhir::json::Value bundle;    // a message Bundle, its id and MessageHeader.id stable across replays
+};
+
+struct Outcome {
+    bool ok = true;
+    std::string error;            // when !ok: which rule failed and why (no personal data)
+    std::string rule_set_version;
+    std::vector<std::string> rules_applied;
+    std::vector<Change> changes;
+    std::vector<Outgoing> messages;
+    fhir::json::Value to_json() const;  // what `helsebro map --dry-run` prints
+};
+
+Outcome apply(const RuleSet& rules, const Input& input, const RecordSource& records);
+
+// The rules' own tests (`tests:` in the files): each failure described; empty when all pass.
+// With update, expected files are rewritten from what the rules do now.
+struct TestReport {
+    int run = 0;
+    std::vector<std::string> failures;
+};
+TestReport run_tests(const RuleSet& rules, bool update);
+
+}  // namespace helsebro::mapping
