@@ -110,6 +110,8 @@ private:
         env.variables.emplace_back("sender", fp::Collection{fp::Item(input_.sender)});
         env.variables.emplace_back("now", fp::Collection{fp::Item(fp::Temporal::from_time_point(now))});
         env.variables.emplace_back("records", records);
+        if (input_.kind == Input::Kind::resource)
+            env.variables.emplace_back("bundle", input_.bundle ? fp::Collection{fp::Item::resource(*input_.bundle)} : fp::Collection{});
         for (const auto& s : rules_.settings) env.variables.emplace_back(s.name, s.value);
         return env;
     }

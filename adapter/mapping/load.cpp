@@ -29,7 +29,7 @@ const std::vector<std::string> test_keys{"name", "input", "records", "expect", "
 
 // Names expressions may use besides the rule's own: see mappings/README.md.
 const std::vector<std::string> reserved{"input", "sender", "patient", "patient_identifier", "patient_reference",
-                                        "records", "now", "resource", "context", "rootResource"};
+                                        "records", "now", "bundle", "resource", "context", "rootResource"};
 
 class Loader {
 public:
@@ -175,6 +175,7 @@ private:
         scope.add("sender", "System.String");
         scope.add("now", "System.DateTime");
         scope.add("records", "");
+        if (rule.trigger == Rule::Trigger::resource) scope.add("bundle", "Bundle");
         for (const auto& s : out_.settings)
             scope.add(s.name, s.value.size() == 1 ? "System." + std::string(s.value.front().type_name()) : "");
         return scope;

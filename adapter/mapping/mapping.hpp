@@ -68,6 +68,7 @@ struct Input {
     enum class Kind { message, resource };
     Kind kind = Kind::message;
     const fhir::json::Value* resource = nullptr;  // the message Bundle or the written resource
+    const fhir::json::Value* bundle = nullptr;    // for a resource: the transaction or batch it came in, if any
     std::string sender;                           // client id
     std::string message_id;                       // the stored message: names provenance and outgoing messages
     std::chrono::system_clock::time_point now;
