@@ -1,6 +1,7 @@
 // Applying a rule set to one input: which rules run, whose records they change, the upserts and the
 // messages. Everything is computed in memory; the caller decides what to store and send.
 #include <deque>
+#include <functional>
 #include <map>
 
 #include "adapter/mapping/assign.hpp"
@@ -25,15 +26,19 @@ struct PatientState {
 
 class Application {
 public:
-    Application(const RuleSet& rules, const Input& input, const RecordSource& source)
-        : rules_(rules), input_(input), source_(source) {
+    Application(const RuleSet& rules, const std::vector<Input>& inputs, const RecordSource& source)
+        : rules_(rules), inputs_(inputs), input_(inputs.front()), source_(source) {
         outcome_.rule_set_version = rules.version;
     }
 
     Outcome run() {
         try {
-            for (const Rule& rule : rules_.rules)
-                if (rule.trigger != Rule::Trigger::patient_changed && triggers(rule)) run_rule(rule, *input_.resource, nullptr);
+            for (const Input& input : inputs_) {
+                input_ = std::cref(input);
+                for (const Rule& rule : rules_.rules)
+                    if (rule.trigger != Rule::Trigger::patient_changed && triggers(rule)) run_rule(rule, *input.resource, nullptr);
+            }
+            input_ = std::cref(inputs_.front());
             after_changes();
         } catch (const ApplyError& e) {
             outcome_.ok = false;
@@ -46,14 +51,15 @@ public:
 
 private:
     const RuleSet& rules_;
-    const Input& input_;
+    const std::vector<Input>& inputs_;
+    std::reference_wrapper<const Input> input_;  // the one being processed
     const RecordSource& source_;
     Outcome outcome_;
     std::map<PatientKey, PatientState> patients_;
     std::string where_;
 
     std::optional<std::pair<std::string, std::string>> input_event() const {
-        const json::Value* entries = input_.resource->find("entry");
+        const json::Value* entries = input_.get().resource->find("entry");
         if (!entries || !entries->is_array() || entries->items().empty()) return std::nullopt;
         const json::Value* header = entries->items()[0].find("resource");
         const json::Value* coding = header ? header->find("eventCoding") : nullptr;
@@ -64,15 +70,15 @@ private:
 
     bool triggers(const Rule& rule) const {
         if (!rule.senders.empty() &&
-            std::find(rule.senders.begin(), rule.senders.end(), input_.sender) == rule.senders.end())
+            std::find(rule.senders.begin(), rule.senders.end(), input_.get().sender) == rule.senders.end())
             return false;
         if (rule.trigger == Rule::Trigger::event) {
-            if (input_.kind != Input::Kind::message) return false;
+            if (input_.get().kind != Input::Kind::message) return false;
             auto ev = input_event();
             return ev && ev->first == rule.event_system && ev->second == rule.event_code;
         }
-        return input_.kind == Input::Kind::resource &&
-               input_.resource->string_at("resourceType") == rule.resource_type;
+        return input_.get().kind == Input::Kind::resource &&
+               input_.get().resource->string_at("resourceType") == rule.resource_type;
     }
 
     PatientState& state(const PatientKey& key) {
@@ -104,14 +110,14 @@ private:
         fp::Environment env;
         env.resource = &input;
         env.root_resource = &input;
-        const auto now = input_.now;
+        const auto now = input_.get().now;
         env.clock = [now] { return now; };
         env.variables.emplace_back("input", fp::Collection{fp::Item::resource(input)});
-        env.variables.emplace_back("sender", fp::Collection{fp::Item(input_.sender)});
+        env.variables.emplace_back("sender", fp::Collection{fp::Item(input_.get().sender)});
         env.variables.emplace_back("now", fp::Collection{fp::Item(fp::Temporal::from_time_point(now))});
         env.variables.emplace_back("records", records);
-        if (input_.kind == Input::Kind::resource)
-            env.variables.emplace_back("bundle", input_.bundle ? fp::Collection{fp::Item::resource(*input_.bundle)} : fp::Collection{});
+        if (input_.get().kind == Input::Kind::resource)
+            env.variables.emplace_back("bundle", input_.get().bundle ? fp::Collection{fp::Item::resource(*input_.get().bundle)} : fp::Collection{});
         for (const auto& s : rules_.settings) env.variables.emplace_back(s.name, s.value);
         return env;
     }
@@ -203,7 +209,7 @@ private:
         json::Value record = existing ? *existing : json::Value::object();
         if (!existing) {
             record.set("resourceType", json::Value::string(u.resource));
-            record.set("id", json::Value::string(derived_id(input_.message_id, rule.name, index, key.value)));
+            record.set("id", json::Value::string(derived_id(input_.get().message_id, rule.name, index, key.value)));
             for (const auto& a : u.create) assign(record, u.resource, a, Mode::set, input, env);
         }
         for (const auto& a : u.set) assign(record, u.resource, a, Mode::set, input, env);
@@ -253,7 +259,7 @@ private:
         fp::Collection focus = s.focus ? evaluate(*s.focus, input, env, "'focus'") : fp::Collection{};
         fp::Collection include = s.include ? evaluate(*s.include, input, env, "'include'") : fp::Collection{};
         for (const Recipient* r : to) {
-            MessageSpec spec{input_.message_id, rule.name, index, *r, system, code, input_.now};
+            MessageSpec spec{input_.get().message_id, rule.name, index, *r, system, code, input_.get().now};
             outcome_.messages.push_back(Outgoing{rule.name, r->id, message_bundle(spec, focus, include)});
         }
     }
@@ -276,7 +282,7 @@ private:
             for (const Rule& rule : rules_.rules) {
                 if (rule.trigger != Rule::Trigger::patient_changed) continue;
                 if (!rule.senders.empty() &&
-                    std::find(rule.senders.begin(), rule.senders.end(), input_.sender) == rule.senders.end())
+                    std::find(rule.senders.begin(), rule.senders.end(), input_.get().sender) == rule.senders.end())
                     continue;
                 run_rule(rule, collection, &key);
             }
@@ -287,7 +293,16 @@ private:
 }  // namespace
 
 Outcome apply(const RuleSet& rules, const Input& input, const RecordSource& records) {
-    return Application(rules, input, records).run();
+    return apply(rules, std::vector<Input>{input}, records);
+}
+
+Outcome apply(const RuleSet& rules, const std::vector<Input>& inputs, const RecordSource& records) {
+    if (inputs.empty()) {
+        Outcome nothing;
+        nothing.rule_set_version = rules.version;
+        return nothing;
+    }
+    return Application(rules, inputs, records).run();
 }
 
 }  // namespace helsebro::mapping

@@ -99,6 +99,9 @@ struct Outcome {
 };
 
 Outcome apply(const RuleSet& rules, const Input& input, const RecordSource& records);
+// The inputs of one stored request (each resource of a transaction) in order: each sees what the
+// ones before it changed, and `patient_changed` rules run once at the end.
+Outcome apply(const RuleSet& rules, const std::vector<Input>& inputs, const RecordSource& records);
 
 // The rules' own tests (`tests:` in the files): each failure described; empty when all pass.
 // With update, expected files are rewritten from what the rules do now.
