@@ -67,6 +67,9 @@ struct ServerOptions {
     unsigned idle_timeout_seconds = 60;
     unsigned shutdown_grace_seconds = 20;
     std::function<void()> on_stopping;  // called once when a graceful stop begins
+    // Called on SIGHUP (from the server's strand: hand long work to another thread). When unset,
+    // SIGHUP is left to its default.
+    std::function<void()> on_reload;
 };
 
 class Server {
@@ -76,7 +79,7 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and listens, and takes SIGTERM/SIGINT; throws std::system_error on failure. The port is
+    // Binds and listens, and takes SIGTERM/SIGINT (and SIGHUP with on_reload); throws std::system_error on failure. The port is
     // known afterwards.
     void listen();
     std::uint16_t port() const;

@@ -368,6 +368,11 @@ void Server::Impl::accept() {
 void Server::Impl::wait_for_signal() {
     signals.async_wait([self = shared_from_this()](beast::error_code ec, int sig) {
         if (ec) return;
+        if (sig == SIGHUP) {
+            self->log->info("Received SIGHUP: reloading.");
+            if (self->options.on_reload) self->options.on_reload();
+            return self->wait_for_signal();
+        }
         const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
         if (self->stopping) return self->force_stop(name);  // a second signal: stop now
         self->log->info("Received {}.", name);
@@ -437,6 +442,7 @@ void Server::listen() {
     // Signals are ours before anyone is told we are ready, or an early SIGTERM would kill us.
     d.signals.add(SIGTERM);
     d.signals.add(SIGINT);
+    if (d.options.on_reload) d.signals.add(SIGHUP);
     d.wait_for_signal();
     beast::error_code ec;
     auto address = net::ip::make_address(d.options.host, ec);

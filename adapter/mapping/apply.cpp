@@ -152,6 +152,7 @@ private:
         PatientState* patient = key ? &state(*key) : nullptr;
         if (patient) bind_patient(*key, *patient, env, scratch, fixed_patient != nullptr);
         for (const auto& [name, expr] : rule.let) env.variables.emplace_back(name, evaluate(expr, input, env, "'let'"));
+        if (rule.keep) keep(rule, *key, *patient, input, env);
         for (std::size_t i = 0; i < rule.upserts.size(); ++i)
             upsert(rule, i, *key, *patient, input, env, scratch);
         for (std::size_t i = 0; i < rule.sends.size(); ++i) send(rule, i, input, env);
@@ -228,6 +229,75 @@ private:
         }
         if (!u.as.empty()) env.variables.emplace_back(u.as, fp::Collection{fp::Item::resource(*current)});
         (void)scratch;
+    }
+
+    // A received resource held as the patient's data: known by the sender's id for it (or its first
+    // identifier), so a resend updates the same record; references to parties with a Norwegian
+    // identifier are rewritten to it, since the sender's ids mean nothing here.
+    void keep(const Rule& rule, const PatientKey& key, PatientState& patient, const json::Value& input, const fp::Environment& env) {
+        for (const auto& item : evaluate(*rule.keep, input, env, "'keep'")) {
+            const fp::Node* n = item.node();
+            if (!n || !n->value || !n->value->find("resourceType")) throw ApplyError{"'keep' must give resources"};
+            const std::string type(n->type);
+            std::string source = std::string(n->value->string_at("id").value_or(""));
+            if (source.empty())
+                if (const json::Value* ids = n->value->find("identifier"); ids && ids->is_array() && !ids->items().empty())
+                    source = std::string(ids->items()[0].string_at("system").value_or("")) + "|" +
+                             std::string(ids->items()[0].string_at("value").value_or(""));
+            if (source.empty()) source = json::write(*n->value);
+            json::Value record = *n->value;
+            record.set("id", json::Value::string(derived_id("keep", input_.get().sender, 0, type + "/" + source)));
+            record.erase("meta");
+            rewrite_references(record, input);
+            fhir::order_by_definition(record);
+            json::Value* existing = nullptr;
+            for (auto& r : patient.records)
+                if (r.string_at("resourceType") == type && r.string_at("id") == record.string_at("id")) existing = &r;
+            if (existing && same(*existing, record)) continue;
+            check_valid(record);
+            json::Value* current = existing ? existing : &patient.records.emplace_back();
+            *current = record;
+            patient.changed = true;
+            Change change{rule.name, existing == nullptr, key, std::move(record), {}};
+            change.provenance = provenance(change, rules_.version, input_.get());
+            outcome_.changes.push_back(std::move(change));
+        }
+    }
+
+    static void rewrite_references(json::Value& v, const json::Value& input) {
+        if (v.is_array()) {
+            for (auto& x : v.items()) rewrite_references(x, input);
+            return;
+        }
+        if (!v.is_object()) return;
+        if (auto ref = v.string_at("reference")) {
+            if (const json::Value* target = resolve_in(input, *ref)) {
+                try {
+                    json::Value by_identifier = reference_to(*target);
+                    if (by_identifier.find("identifier")) {
+                        if (auto display = v.string_at("display")) by_identifier.set("display", json::Value::string(std::string(*display)));
+                        v = std::move(by_identifier);
+                        return;
+                    }
+                } catch (const ApplyError&) {
+                }
+            }
+        }
+        for (auto& [k, member] : v.members()) rewrite_references(member, input);
+    }
+
+    static const json::Value* resolve_in(const json::Value& input, std::string_view ref) {
+        const json::Value* entries = input.find("entry");
+        if (!entries || !entries->is_array()) return nullptr;
+        for (const auto& e : entries->items()) {
+            const json::Value* r = e.find("resource");
+            if (!r) continue;
+            if (e.string_at("fullUrl") == ref) return r;
+            auto type = r->string_at("resourceType");
+            auto id = r->string_at("id");
+            if (type && id && ref == std::string(*type) + "/" + std::string(*id)) return r;
+        }
+        return nullptr;
     }
 
     // Rules must not write what intake would refuse.

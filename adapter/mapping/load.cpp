@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> file_keys{"settings", "rules", "tests", "test_recipients"};
 const std::vector<std::string> recipient_keys{"id", "endpoint", "her_ids", "organization_numbers", "hpr_numbers"};
-const std::vector<std::string> rule_keys{"rule", "description", "when", "patient", "let", "upsert", "send"};
+const std::vector<std::string> rule_keys{"rule", "description", "when", "patient", "let", "keep", "upsert", "send"};
 const std::vector<std::string> when_keys{"event", "resource", "patient_changed", "sender", "if"};
 const std::vector<std::string> upsert_keys{"resource", "as", "match", "when", "create", "set", "append"};
 const std::vector<std::string> send_keys{"to", "recipient", "event", "focus", "include"};
@@ -239,9 +239,10 @@ private:
             scope.add("patient_reference", "Reference");
         }
         if (auto l = n["let"]) let(l, rule, scope);
+        if (auto k = n["keep"]) rule.keep = expression(k, "'keep'", scope.context, scope);
         if (auto u = n["upsert"]) upserts(u, rule, scope);
         if (auto s = n["send"]) sends(s, rule, scope);
-        if (!rule.upserts.empty() && !rule.patient && rule.trigger != Rule::Trigger::patient_changed)
+        if ((!rule.upserts.empty() || rule.keep) && !rule.patient && rule.trigger != Rule::Trigger::patient_changed)
             error(n.Mark(), "rule '" + rule.name + "' changes records, so it needs 'patient:' to say whose",
                   "e.g. patient: Bundle.entry.resource.ofType(Patient).first()");
         out_.rules.push_back(std::move(rule));

@@ -69,6 +69,7 @@ struct Rule {
     std::optional<fp::Expression> condition;
     std::optional<fp::Expression> patient;
     std::vector<std::pair<std::string, fp::Expression>> let;
+    std::optional<fp::Expression> keep;  // received resources to hold as the patient's data
     std::vector<Upsert> upserts;
     std::vector<Send> sends;
     Origin origin;

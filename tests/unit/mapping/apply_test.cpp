@@ -204,3 +204,46 @@ TEST(MappingApplyInvalid, ARuleCannotWriteAnInvalidRecord) {
 
 }  // namespace
 }  // namespace helsebro::mapping
+
+namespace helsebro::mapping {
+namespace {
+
+TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
+    RuleDir dir;
+    dir.write("r.yaml", R"(rules:
+  - rule: keep-admissions
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|UTSKRIVNINGSRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    keep: Bundle.entry.resource.ofType(Encounter)
+)");
+    auto loaded = load(dir.path(), {});
+    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+    auto input = *json::parse(R"({"resourceType":"Bundle","type":"message","entry":[
+      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
+         "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"UTSKRIVNINGSRAPPORT"},"source":{"endpoint":"urn:x"}}},
+      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" +
+                              fnr + R"("}]}},
+      {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Encounter","id":"enc-77","status":"finished","class":{
+         "system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"urn:uuid:2"}}}]})").value;
+    Input in;
+    in.kind = Input::Kind::message;
+    in.resource = &input;
+    in.sender = "hospital";
+    in.message_id = "m1";
+    auto first = apply(*loaded.rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
+    ASSERT_TRUE(first.ok) << first.error;
+    ASSERT_EQ(first.changes.size(), 1u);
+    const auto& kept = first.changes[0].resource;
+    EXPECT_EQ(json::write(*kept.find("subject")),
+              R"({"type":"Patient","identifier":{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}})");
+    EXPECT_NE(*kept.string_at("id"), "enc-77");
+
+    in.message_id = "m2";  // the same Encounter in a later message: the same record, unchanged
+    auto again = apply(*loaded.rules, in, [&](const PatientKey&) { return std::vector<json::Value>{kept}; });
+    ASSERT_TRUE(again.ok) << again.error;
+    EXPECT_TRUE(again.changes.empty());
+}
+
+}  // namespace
+}  // namespace helsebro::mapping
