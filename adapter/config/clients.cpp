@@ -1,17 +1,15 @@
 #include "adapter/config/clients.hpp"
 
 #include <algorithm>
-#include <map>
 
+#include "adapter/config/entries.hpp"
 #include "adapter/config/files.hpp"
-#include "adapter/config/suggest.hpp"
 #include "adapter/config/values.hpp"
 
 namespace helsebro::config::detail {
 
 namespace {
 
-constexpr std::size_t max_id_length = 64;
 constexpr std::size_t max_hash_file_bytes =
     4096;  // a hash and some whitespace; more is a wrong path
 
@@ -20,36 +18,6 @@ const std::vector<std::string> client_keys{"id", "token_sha256", "token_sha256_f
 // A hint rather than an echo of the bad value: someone may have pasted the token itself.
 const std::string hash_hint =
     "the SHA-256 of the token, e.g. from: printf %s \"$TOKEN\" | sha256sum";
-
-struct Entry {
-    YAML::Node key;
-    YAML::Node value;
-};
-
-// The keys of one client, checked for unknown, repeated and empty ones.
-std::map<std::string, Entry> collect_keys(const YAML::Node& item, const std::string& where,
-                                          ReadContext& context) {
-    std::map<std::string, Entry> found;
-    for (const auto& entry : item) {
-        const YAML::Node& key = entry.first;
-        const YAML::Node& value = entry.second;
-        const std::string name = key.IsScalar() ? key.Scalar() : "";
-        const std::string path = where + "." + name;
-        if (std::find(client_keys.begin(), client_keys.end(), name) == client_keys.end()) {
-            context.diagnostics.error(key.Mark(), "unknown key '" + path + "'",
-                                      did_you_mean(name, client_keys));
-        } else if (auto first = found.find(name); first != found.end()) {
-            context.diagnostics.error(
-                key.Mark(), "'" + path + "' is given twice",
-                "first at line " + std::to_string(human_line(first->second.key.Mark())));
-        } else if (value.IsNull()) {
-            context.diagnostics.error(key.Mark(), "'" + path + "' has no value");
-        } else {
-            found.emplace(name, Entry{key, value});
-        }
-    }
-    return found;
-}
 
 std::string trim(const std::string& text) {
     const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
@@ -95,24 +63,17 @@ std::optional<std::array<unsigned char, 32>> hash_from_file(const Entry& entry,
     return hash;
 }
 
-std::optional<std::string> read_id(const std::map<std::string, Entry>& keys, const YAML::Node& item,
-                                   const std::string& where, ReadContext& context) {
+std::optional<std::string> read_client_id(const Entries& keys, const YAML::Node& item,
+                                          const std::string& where, ReadContext& context) {
     const auto it = keys.find("id");
     if (it == keys.end()) {
         context.diagnostics.error(item.Mark(), "'" + where + "' has no id");
         return std::nullopt;
     }
-    auto id = read_string(it->second.value, where + ".id", context);
-    if (id && !valid_client_id(*id)) {
-        context.diagnostics.error(it->second.value.Mark(),
-                                  "'" + where + ".id' must be 1 to 64 of A-Z a-z 0-9 . _ -, got " +
-                                      describe(it->second.value));
-        return std::nullopt;
-    }
-    return id;
+    return read_id(it->second.value, where + ".id", context);
 }
 
-std::optional<std::array<unsigned char, 32>> read_hash(const std::map<std::string, Entry>& keys,
+std::optional<std::array<unsigned char, 32>> read_hash(const Entries& keys,
                                                        const YAML::Node& item,
                                                        const std::string& where,
                                                        ReadContext& context) {
@@ -140,8 +101,8 @@ std::optional<Client> read_client(const YAML::Node& item, const std::string& whe
                                                    describe(item));
         return std::nullopt;
     }
-    const auto keys = collect_keys(item, where, context);
-    auto id = read_id(keys, item, where, context);
+    const auto keys = collect_keys(item, where, client_keys, context);
+    auto id = read_client_id(keys, item, where, context);
     auto hash = read_hash(keys, item, where, context);
     Validation validation = Validation::reject;
     if (auto v = keys.find("validation"); v != keys.end()) {
@@ -156,23 +117,6 @@ std::optional<Client> read_client(const YAML::Node& item, const std::string& whe
     }
     if (!id || !hash) return std::nullopt;
     return Client{std::move(*id), *hash, validation};
-}
-
-// An id names the sender on everything it sends; two clients with one id would be
-// indistinguishable in the records.
-void check_unique_ids(const YAML::Node& list, const std::string& key, ReadContext& context) {
-    std::map<std::string, YAML::Mark> first_seen;
-    for (const auto& item : list) {
-        // A missing key gives an "invalid" node that throws on most calls; IsDefined is safe.
-        const YAML::Node id = item.IsMap() ? item["id"] : YAML::Node();
-        if (!id.IsDefined() || !id.IsScalar()) continue;
-        auto [first, inserted] = first_seen.emplace(id.Scalar(), id.Mark());
-        if (!inserted) {
-            context.diagnostics.error(id.Mark(),
-                                      "'" + key + "' has client id '" + id.Scalar() + "' twice",
-                                      "first at line " + std::to_string(human_line(first->second)));
-        }
-    }
 }
 
 }  // namespace
@@ -193,14 +137,6 @@ std::optional<std::array<unsigned char, 32>> decode_sha256_hex(std::string_view 
         bytes[i] = static_cast<unsigned char>(high * 16 + low);
     }
     return bytes;
-}
-
-bool valid_client_id(std::string_view id) {
-    const auto allowed = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '.' || c == '_' || c == '-';
-    };
-    return !id.empty() && id.size() <= max_id_length && std::all_of(id.begin(), id.end(), allowed);
 }
 
 Option clients_option(std::string key, std::string description) {
@@ -226,7 +162,9 @@ Option clients_option(std::string key, std::string description) {
                 clients.push_back(std::move(*client));
             }
         }
-        check_unique_ids(value, key, context);
+        // An id names the sender on everything it sends; two clients with one id would be
+        // indistinguishable in the records.
+        check_unique_ids(value, key, "client", context);
         config.auth.clients = std::move(clients);
     };
     auto show = [](const Config& config) {

@@ -2,6 +2,8 @@
 // either an immutable Config or every error found.
 #include "adapter/config/config.hpp"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <optional>
 
@@ -63,6 +65,20 @@ LoadResult load_file(const std::string& path) {
     return load_string(content.text, path);
 }
 
+// An administrator that is no client can never log in: a typo, reported where it was made.
+void check_admins(const YAML::Node& root, const Config& config, detail::Diagnostics& diagnostics) {
+    const YAML::Node list = root.IsMap() && root["admin"] && root["admin"].IsMap() ? root["admin"]["clients"] : YAML::Node();
+    if (!list || !list.IsSequence()) return;
+    std::vector<std::string> ids;
+    for (const auto& c : config.auth.clients) ids.push_back(c.id);
+    if (config.auth.demo_client) ids.push_back("demo");
+    for (const auto& item : list) {
+        if (!item.IsScalar() || std::find(ids.begin(), ids.end(), item.Scalar()) != ids.end()) continue;
+        diagnostics.error(item.Mark(), "'admin.clients' names '" + item.Scalar() + "', which is no client",
+                          did_you_mean(item.Scalar(), ids));
+    }
+}
+
 LoadResult load_string(const std::string& yaml, const std::string& name) {
     detail::Diagnostics diagnostics(name);
     const auto root = parse(yaml, diagnostics);
@@ -77,6 +93,11 @@ LoadResult load_string(const std::string& yaml, const std::string& name) {
         // yaml-cpp throws on some misuse of odd nodes; a config error must never crash start-up.
         diagnostics.error(e.mark, "cannot read the config: " + e.msg);
     }
+    check_admins(*root, *config, diagnostics);
+    // The rules belong with the config that names them (/etc/helsebro/helsebro.yaml and
+    // /etc/helsebro/mappings), wherever the daemon is started from.
+    if (std::filesystem::path dir(config->mappings.dir); dir.is_relative())
+        config->mappings.dir = (context.base_dir / dir).lexically_normal().string();
     if (!diagnostics.ok()) return diagnostics.take();
     return std::shared_ptr<const Config>(std::move(config));
 }

@@ -24,6 +24,16 @@ struct Client {
     Validation validation = Validation::reject;
 };
 
+// An address-book entry: a system Helsebro sends messages to. Mapping rules find it by an
+// identifier a reference carries, each of which names one recipient only, or by its id.
+struct Recipient {
+    std::string id;                                 // `recipient: id` in rules; in delivery logs
+    std::string endpoint;                           // FHIR base URL; https unless on this machine
+    std::vector<std::string> her_ids;               // HER-ids (Adresseregisteret), digits
+    std::vector<std::string> organization_numbers;  // 9 digits with a valid check digit
+    std::vector<std::string> hpr_numbers;           // GPs whose messages it receives, digits
+};
+
 struct Config {
     std::string source_path;  // the file it was loaded from
 
@@ -54,10 +64,20 @@ struct Config {
         unsigned max_json_depth = 64;
     } fhir;
 
+    struct Mappings {
+        std::string dir = "mappings";  // relative to the working directory, as store.data_dir
+    } mappings;
+
     struct Auth {
         bool demo_client = false;  // create and accept a local demo client's token in data_dir
         std::vector<Client> clients;
     } auth;
+
+    struct Admin {
+        std::vector<std::string> clients;  // client ids that may use /admin (reload the rules, ...)
+    } admin;
+
+    std::vector<Recipient> recipients;  // the address book; ids unique
 
     struct Log {
         std::string level = "info";  // trace, debug, info, warn, error

@@ -7,7 +7,9 @@
 #include <optional>
 
 #include "adapter/config/clients.hpp"
+#include "adapter/config/entries.hpp"
 #include "adapter/config/listen.hpp"
+#include "adapter/config/recipients.hpp"
 #include "adapter/config/values.hpp"
 
 namespace helsebro::config::detail {
@@ -34,6 +36,35 @@ std::optional<std::string> check_public_base_url(const std::string& url) {
 std::optional<std::string> check_not_empty(const std::string& text) {
     if (text.empty()) return "must not be empty";
     return std::nullopt;
+}
+
+// admin.clients: the ids of clients that may call the admin API. Whether each names a configured
+// client is checked once the whole file is read (serve and check-config).
+Option admin_clients_option() {
+    Option o;
+    o.key = "admin.clients";
+    o.type = "list of client ids";
+    o.description = "Clients (auth.clients ids, or demo) that may use the admin API at /admin: reload the "
+                    "mapping rules, see the processing state.";
+    o.read = [](const YAML::Node& value, Config& config, ReadContext& context) {
+        if (!value.IsSequence()) {
+            context.diagnostics.error(value.Mark(), "'admin.clients' must be a list of client ids", "e.g. [ops-console]");
+            return;
+        }
+        for (const auto& item : value) {
+            if (!item.IsScalar() || !valid_id(item.Scalar())) {
+                context.diagnostics.error(item.Mark(), "'admin.clients' holds client ids: 1 to 64 of A-Z a-z 0-9 . _ -");
+                continue;
+            }
+            config.admin.clients.push_back(item.Scalar());
+        }
+    };
+    o.show = [](const Config& config) {
+        std::string out = "[";
+        for (const auto& c : config.admin.clients) out += (out.size() > 1 ? ", " : "") + c;
+        return out + "]";
+    };
+    return o;
 }
 
 std::vector<Option> declare() {
@@ -85,12 +116,22 @@ std::vector<Option> declare() {
         unsigned_option("fhir.max_json_depth", &C::fhir, &Config::Fhir::max_json_depth, 8, 1000,
                         "Deepest JSON nesting accepted in a resource; guards against stack "
                         "exhaustion."),
+        string_option("mappings.dir", "string (path)", &C::mappings, &Config::Mappings::dir,
+                      check_not_empty,
+                      "Directory of the mapping rules (*.yaml); a relative path is relative to this "
+                      "config file's directory."),
         bool_option("auth.demo_client", &C::auth, &Config::Auth::demo_client,
                     "Create a local demo client with its token in data_dir; for trying Helsebro "
                     "out, never production."),
         clients_option("auth.clients",
                        "Clients allowed to send, each an id with the SHA-256 of its bearer token "
                        "(inline or in a file), and validation: reject (default) or warn."),
+        admin_clients_option(),
+        recipients_option("recipients",
+                          "The address book: systems messages are sent to, each an id, a FHIR base "
+                          "URL (https; http only to this machine) and the HER-ids, organisation "
+                          "numbers and HPR numbers (GPs) by which rules find it; each identifier "
+                          "under one recipient only."),
         enum_option("log.level", &C::log, &Config::Log::level,
                     {"trace", "debug", "info", "warn", "error"},
                     "Least severe log messages written."),

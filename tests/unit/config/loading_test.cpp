@@ -24,6 +24,8 @@ void expect_all_defaults(const Config& c) {
     EXPECT_EQ(c.fhir.max_json_depth, 64u);
     EXPECT_FALSE(c.auth.demo_client);
     EXPECT_TRUE(c.auth.clients.empty());
+    EXPECT_EQ(c.mappings.dir, "mappings");
+    EXPECT_TRUE(c.recipients.empty());
     EXPECT_EQ(c.log.level, "info");
 }
 
@@ -73,12 +75,18 @@ store:
   read_connections: 2
 fhir:
   max_json_depth: 100
+mappings:
+  dir: /etc/helsebro/mappings
 auth:
   demo_client: true
   clients:
     - id: a
       token_sha256: )" + hash_a +
                          R"(
+recipients:
+  - id: stolav
+    endpoint: https://fhir.stolav.example/fhir
+    her_ids: ["8094"]
 log:
   level: debug
 )");
@@ -101,6 +109,9 @@ log:
     EXPECT_TRUE(config->auth.demo_client);
     ASSERT_EQ(config->auth.clients.size(), 1u);
     EXPECT_EQ(config->auth.clients[0].id, "a");
+    EXPECT_EQ(config->mappings.dir, "/etc/helsebro/mappings");
+    ASSERT_EQ(config->recipients.size(), 1u);
+    EXPECT_EQ(config->recipients[0].id, "stolav");
     EXPECT_EQ(config->log.level, "debug");
 }
 

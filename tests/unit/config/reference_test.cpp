@@ -27,8 +27,11 @@ const std::vector<std::string> every_key{"http.listen",
                                          "store.max_queued_writes",
                                          "store.read_connections",
                                          "fhir.max_json_depth",
+                                         "mappings.dir",
                                          "auth.demo_client",
+                                         "admin.clients",
                                          "auth.clients",
+                                         "recipients",
                                          "log.level"};
 
 std::vector<std::string> table_rows() {
@@ -81,17 +84,25 @@ TEST(ConfigReference, DefaultsComeFromTheStruct) {
     EXPECT_NE(row_for("store.data_dir").find("| `data` |"), std::string::npos);
     EXPECT_NE(row_for("auth.demo_client").find("| boolean | `false` |"), std::string::npos);
     EXPECT_NE(row_for("auth.clients").find("| `[]` |"), std::string::npos);
+    EXPECT_NE(row_for("mappings.dir").find("| string (path) | `mappings` |"), std::string::npos)
+        << row_for("mappings.dir");
+    EXPECT_NE(row_for("recipients").find("| list of {id, endpoint, her_ids, organization_numbers, "
+                                         "hpr_numbers} | `[]` |"),
+              std::string::npos)
+        << row_for("recipients");
     EXPECT_NE(row_for("log.level").find("| one of: trace, debug, info, warn, error | `info` |"),
               std::string::npos)
         << row_for("log.level");
 }
 
 TEST(ConfigReference, EveryListedKeyIsAcceptedByTheLoader) {
-    // Each key, written with its section, must reach an option rather than be "unknown".
+    // Each key, written with its section (if any), must reach an option rather than be "unknown".
     for (const auto& key : every_key) {
         const auto dot = key.find('.');
-        const auto result =
-            load_string(key.substr(0, dot) + ":\n  " + key.substr(dot + 1) + ": {}\n", "t.yaml");
+        const std::string yaml = dot == std::string::npos
+                                     ? key + ": {}\n"
+                                     : key.substr(0, dot) + ":\n  " + key.substr(dot + 1) + ": {}\n";
+        const auto result = load_string(yaml, "t.yaml");
         for (const auto& e : errors_of(result)) {
             EXPECT_EQ(e.message.find("unknown key"), std::string::npos) << e.to_string();
         }

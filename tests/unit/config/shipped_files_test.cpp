@@ -1,6 +1,8 @@
 // The config files shipped in config/ must load: a broken example is a broken first impression.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +43,9 @@ TEST(ConfigShippedFiles, DefaultRunsOutOfTheBox) {
     EXPECT_EQ(config->store.data_dir, "data");
     EXPECT_TRUE(config->auth.demo_client);
     EXPECT_TRUE(config->auth.clients.empty());
+    // ../mappings from config/: the rules shipped with the checkout.
+    EXPECT_EQ(config->mappings.dir, (std::filesystem::path(config_dir).parent_path() / "mappings").lexically_normal().string());
+    EXPECT_TRUE(config->recipients.empty());
     EXPECT_EQ(config->log.level, "info");
 }
 
@@ -64,6 +69,18 @@ TEST(ConfigShippedFiles, ProductionExampleLoads) {
     EXPECT_EQ(config->auth.clients[0].token_sha256[0], 0xaa);
     EXPECT_EQ(config->auth.clients[1].id, "legevakt");
     EXPECT_EQ(config->auth.clients[1].token_sha256[31], 0xbb);
+    EXPECT_EQ(config->mappings.dir, "/etc/helsebro/mappings");
+    // A hospital, a municipality's home care and a GP office, each found by some identifier.
+    ASSERT_EQ(config->recipients.size(), 3u);
+    EXPECT_EQ(config->recipients[0].id, "stolav");
+    EXPECT_EQ(config->recipients[0].organization_numbers, std::vector<std::string>{"883974832"});
+    EXPECT_EQ(config->recipients[1].id, "trondheim-helse-velferd");
+    EXPECT_EQ(config->recipients[1].organization_numbers, std::vector<std::string>{"942110464"});
+    EXPECT_EQ(config->recipients[2].id, "eksempel-legekontor");
+    EXPECT_FALSE(config->recipients[2].hpr_numbers.empty());
+    for (const auto& recipient : config->recipients) {
+        EXPECT_TRUE(recipient.endpoint.starts_with("https://")) << recipient.id;
+    }
 }
 
 TEST(ConfigShippedFiles, ProductionExampleOnlyLacksItsTokenFilesHere) {
