@@ -10,6 +10,8 @@
 #include "adapter/cli/args.hpp"
 #include "adapter/cli/convert.hpp"
 #include "adapter/cli/fhirpath.hpp"
+#include "adapter/cli/mappings.hpp"
+#include "adapter/cli/rules.hpp"
 #include "adapter/cli/serve.hpp"
 #include "adapter/cli/validate.hpp"
 #include "adapter/config/config.hpp"
@@ -74,9 +76,28 @@ const Command fhirpath_cmd{
     "(its position is shown), 3 when evaluating it fails.",
     "EXPRESSION"};
 
+const Command test_mappings_cmd{
+    "test-mappings",
+    "Load the mapping rules and run the tests they carry (mappings/README.md). Exit 0 when all pass, 1 when "
+    "one fails, 2 when the rules do not load.",
+    {{"--config", "FILE", "Take recipients, clients and mappings.dir from this configuration.", false},
+     {"--update", "", "Write each test's expected outcome from what the rules do now (review the diff!).", false}},
+    "Without DIR, the rules of --config's mappings.dir, else ./mappings.",
+    "[DIR]"};
+
+const Command map_cmd{
+    "map",
+    "Apply the configured mapping rules to a resource or message and print, as JSON, the records they would "
+    "write and the messages they would send. Nothing is stored or sent.",
+    {{"--config", "FILE", "The configuration (rules from its mappings.dir, recipients, clients).", true},
+     {"--dry-run", "INPUT", "The input: a message Bundle or a resource, JSON or XML.", true},
+     {"--sender", "ID", "Apply the rules as if this client had sent it (default: dry-run).", false},
+     {"--records", "FILE", "A collection Bundle of what Helsebro holds for the patient before.", false}},
+    "Exit 0 when the rules applied, 1 when they failed on this input, 2 when something could not be loaded."};
+
 const Command version_cmd{"version", "Print the version.", {}, {}};
 
-const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd, &fhirpath_cmd,
+const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd, &fhirpath_cmd, &test_mappings_cmd, &map_cmd,
                                            &reference_cmd, &hash_cmd,  &version_cmd};
 
 std::string main_help() {
@@ -127,7 +148,16 @@ int run_serve(const Parsed& p) {
 int run_check(const Parsed& p) {
     auto config = load_or_report(*p.get("--config"));
     if (!config) return 1;
-    std::cout << *p.get("--config") << " is valid.\n";
+    // The rules are part of what `serve` loads: a config whose rules do not load is not valid.
+    auto rules = load_mapping_rules(*config);
+    if (!rules.rules) {
+        for (const auto& e : rules.errors) std::cerr << e.to_string() << "\n";
+        std::cerr << rules.errors.size() << " problem" << (rules.errors.size() == 1 ? "" : "s") << " in the mapping rules of "
+                  << config->mappings.dir << "\n";
+        return 1;
+    }
+    std::cout << *p.get("--config") << " is valid; mapping rule set " << mapping::version(*rules.rules) << " from "
+              << config->mappings.dir << ".\n";
     return 0;
 }
 
@@ -197,6 +227,16 @@ int run(int argc, char** argv) {
         }
         return evaluate_fhirpath(*parsed.get("--input"), parsed.get_all("--var"), parsed.operands.front());
     }
+    if (cmd == &test_mappings_cmd) {
+        if (parsed.operands.size() > 1) {
+            std::cerr << "helsebro test-mappings: give at most one DIR\n\n" << command_help(*cmd);
+            return 2;
+        }
+        return test_mappings(parsed.get("--config"),
+                             parsed.operands.empty() ? std::nullopt : std::optional<std::string>(parsed.operands.front()),
+                             parsed.values.count("--update") > 0);
+    }
+    if (cmd == &map_cmd) return dry_run(*parsed.get("--config"), *parsed.get("--dry-run"), parsed.get("--sender"), parsed.get("--records"));
     std::cout << "helsebro " HELSEBRO_VERSION "\n";
     return 0;
 }

@@ -5,9 +5,14 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include <thread>
+
+#include "adapter/admin/admin.hpp"
 #include "adapter/auth/auth.hpp"
+#include "adapter/cli/rules.hpp"
 #include "adapter/http/http.hpp"
 #include "adapter/ingress/ingress.hpp"
+#include "adapter/processing/processing.hpp"
 #include "adapter/store/store.hpp"
 
 namespace helsebro::cli {
@@ -55,6 +60,17 @@ int serve(std::shared_ptr<const config::Config> config) {
         return 1;
     }
 
+    // The rules are checked before anything is opened: a daemon that cannot map what it accepts
+    // would pile up work that waits.
+    auto loaded = load_mapping_rules(*config);
+    if (!loaded.rules) {
+        for (const auto& e : loaded.errors) log->critical("Mapping rules: {}", e.to_string());
+        log->critical("The mapping rules in {} do not load ({} problems); not starting.", config->mappings.dir, loaded.errors.size());
+        return 1;
+    }
+    log->info("Mapping rules: rule set {} from {} files in {}.", mapping::version(*loaded.rules),
+              mapping::files(*loaded.rules).size(), config->mappings.dir);
+
     auto clients = config->auth.clients;
     std::optional<auth::DemoClient> demo;
     if (config->auth.demo_client) {
@@ -75,15 +91,32 @@ int serve(std::shared_ptr<const config::Config> config) {
     if (clients.empty()) log->warn("No clients are configured: every FHIR request but metadata will get 401.");
 
     // The API needs the bound port for its base URL when the config asked for port 0.
+    admin::Rules rules([config] { return load_mapping_rules(*config); }, loaded.rules);
+    processing::Processor processor(*store, [&rules] { return rules.current(); });
+    rules.attach(&processor);
+    store->on_commit([&processor] { processor.notify(); });
+    processor.start();
+    const auth::Authenticator authenticator(clients);
+    admin::AdminApi admin_api(authenticator, config->admin.clients, rules, processor);
+
     http::ServerOptions options = server_options(*config);
     options.on_stopping = [] { sd_notify(0, "STOPPING=1\nSTATUS=stopping: finishing requests in flight"); };
+    // A reload may take a moment (every file parsed and checked): off the server's strand.
+    options.on_reload = [&rules] { std::thread([&rules] { rules.reload(); }).detach(); };
     std::unique_ptr<ingress::FhirApi> api;
     struct Forward final : http::Handler {
         ingress::FhirApi* api = nullptr;
-        std::optional<http::Response> check_head(http::Request& h) override { return api->check_head(h); }
-        void handle(http::Request r, http::Respond done) override { api->handle(std::move(r), std::move(done)); }
+        admin::AdminApi* admin = nullptr;
+        std::optional<http::Response> check_head(http::Request& h) override {
+            return admin::AdminApi::is_admin_path(h.target) ? admin->check_head(h) : api->check_head(h);
+        }
+        void handle(http::Request r, http::Respond done) override {
+            if (admin::AdminApi::is_admin_path(r.target)) return done(admin->handle(r));
+            api->handle(std::move(r), std::move(done));
+        }
         http::Response error(int s, std::string_view m) override { return api->error(s, m); }
     } forward;
+    forward.admin = &admin_api;
     http::Server server(options, forward);
     try {
         server.listen();
@@ -103,6 +136,7 @@ int serve(std::shared_ptr<const config::Config> config) {
 
     bool clean = server.run();
 
+    processor.stop();
     store->close(/*run_queued=*/clean);
     auto stats = store->stats();
     if (stats.commits > 0)

@@ -2,6 +2,7 @@
 
 #include "fhir/json.hpp"
 #include "fhir/resource_types.hpp"
+#include "fhir/search_params.hpp"
 
 namespace helsebro::ingress {
 
@@ -21,16 +22,31 @@ Value codes(std::initializer_list<const char*> list) {
     return a;
 }
 
+// What search answers for the type: the parameters it indexes, and _id and _lastUpdated. Name and
+// type only: all are the standard R4 ones, and a definition url each would triple the statement.
+Value search_params(std::string_view type) {
+    Value list = Value::array();
+    for (const auto* p : fhir::search::params(type)) {
+        if (!fhir::search::indexed(*p) && p->code != "_id" && p->code != "_lastUpdated") continue;
+        Value param = Value::object();
+        param.set("name", Value::string(std::string(p->code)));
+        param.set("type", Value::string(std::string(fhir::search::to_string(p->kind))));
+        list.push_back(std::move(param));
+    }
+    return list;
+}
+
 Value resource_entry(std::string_view type) {
     Value r = Value::object();
     r.set("type", Value::string(std::string(type)));
-    r.set("interaction", codes({"read", "vread", "update", "create"}));
+    r.set("interaction", codes({"read", "vread", "update", "create", "search-type", "history-instance"}));
     r.set("versioning", str("versioned"));
     r.set("readHistory", Value::boolean(true));
     r.set("updateCreate", Value::boolean(true));
     r.set("conditionalCreate", Value::boolean(true));
     r.set("conditionalUpdate", Value::boolean(false));
     r.set("conditionalDelete", str("not-supported"));
+    r.set("searchParam", search_params(type));
     return r;
 }
 
@@ -63,7 +79,12 @@ std::string capability_statement(const std::string& base_url, const std::string&
     rest.set("mode", str("server"));
     rest.set("documentation",
              str("Writes are answered only after they are durable. A Bundle or message sent again with the same "
-                 "Bundle.identifier (or MessageHeader.id) by the same client gets the first answer again."));
+                 "Bundle.identifier (or MessageHeader.id) by the same client gets the first answer again. "
+                 "Search finds current versions; results come in the order resources were created, 20 a page "
+                 "by default and at most 1000 (_count), with a next link that neither skips nor repeats "
+                 "results when others write in between. No total is given. Unknown parameters are refused "
+                 "(400) unless the request has Prefer: handling=lenient. Reference parameters take the "
+                 ":identifier modifier (patient:identifier=system|value)."));
     Value security = Value::object();
     security.set("cors", Value::boolean(false));
     security.set("description",

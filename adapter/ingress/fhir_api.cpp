@@ -10,6 +10,7 @@
 #include "adapter/ingress/reply.hpp"
 #include "adapter/ingress/resource_ops.hpp"
 #include "adapter/ingress/route.hpp"
+#include "adapter/ingress/search.hpp"
 #include "adapter/ingress/writes.hpp"
 #include "fhir/json.hpp"
 #include "fhir/validate.hpp"
@@ -34,6 +35,8 @@ const char* route_name(Op op) {
         case Op::update: return "update";
         case Op::read: return "read";
         case Op::vread: return "vread";
+        case Op::search: return "search";
+        case Op::history: return "history";
         case Op::health: return "health";
     }
     return "?";
@@ -160,6 +163,10 @@ void FhirApi::handle(http::Request request, http::Respond respond) {
         case Op::capabilities: return respond(resource_reply(200, d.capabilities));
         case Op::read:
         case Op::vread: return d.read(rt, std::move(respond));
+        case Op::search:
+            return respond(ingress::search(d.store, d.base_url, rt.type, rt.query, request.header("prefer"), {}));
+        case Op::history:
+            return respond(ingress::history(d.store, d.base_url, rt.type, rt.id, rt.query, request.header("prefer"), {}));
         case Op::create: return d.create(std::move(rt), std::move(request), std::move(respond));
         case Op::update: return d.update(std::move(rt), std::move(request), std::move(respond));
         case Op::bundle: return d.bundle(std::move(request), std::move(respond), false);

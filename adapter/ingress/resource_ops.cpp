@@ -92,7 +92,7 @@ EntryResult stored(int status, store::ResourceVersion v) {
 
 EntryResult put(store::Tx& tx, std::int64_t message_id, const Prepared& resource, std::int64_t version, int status) {
     store::ResourceVersion v{resource.type, resource.id, version, tx.now(), false, resource.json(version, tx.now())};
-    tx.put_version(v, message_id, resource.identifiers);
+    tx.put_version(v, message_id, resource.identifiers, &resource.index);
     return stored(status, std::move(v));
 }
 
@@ -243,6 +243,7 @@ Prepared prepare(Value resource, std::string_view type, std::string_view id) {
     p.type = std::string(type);
     p.id = std::string(id);
     p.identifiers = identifiers_of(resource);
+    p.index = store::make_search_index(resource, type);
     fhir::order_by_definition(resource);  // stored and served in FHIR's element order
     stamp(resource, id, h.version, h.updated);
     std::string text = fhir::json::write(resource);

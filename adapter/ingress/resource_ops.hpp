@@ -43,6 +43,7 @@ struct Prepared {
     std::string id;
     std::string head, middle, tail;  // head "version" middle "lastUpdated" tail
     std::vector<store::Identifier> identifiers;
+    store::SearchIndex index;  // what search finds it by: FHIRPath work kept off the writer too
     std::string json(std::int64_t version, std::string_view last_updated) const;
 };
 

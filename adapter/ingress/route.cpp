@@ -46,8 +46,9 @@ RouteResult resource_route(std::string_view method, const std::vector<std::strin
         return refuse(404, "not-supported", "'" + type + "' is not a FHIR R4 resource type.");
     r.type = type;
     if (parts.size() == 1) {
-        if (method != "POST") return refuse(405, "not-supported", "Only create (POST) is supported on /fhir/" + type + ".", "POST");
-        r.op = Op::create;
+        if (method == "POST") r.op = Op::create;
+        else if (method == "GET") r.op = Op::search;
+        else return refuse(405, "not-supported", "Only search (GET) and create (POST) are supported on /fhir/" + type + ".", "GET, POST");
         return {r, {}};
     }
     r.id = std::string(parts[1]);
@@ -57,6 +58,11 @@ RouteResult resource_route(std::string_view method, const std::vector<std::strin
         if (method == "GET") r.op = Op::read;
         else if (method == "PUT") r.op = Op::update;
         else return refuse(405, "not-supported", "Only read (GET) and update (PUT) are supported on a resource.", "GET, PUT");
+        return {r, {}};
+    }
+    if (parts.size() == 3 && parts[2] == "_history") {
+        if (method != "GET") return refuse(405, "not-supported", "A resource's history can only be read (GET).", "GET");
+        r.op = Op::history;
         return {r, {}};
     }
     if (parts.size() == 4 && parts[2] == "_history") {

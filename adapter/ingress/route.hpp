@@ -18,6 +18,8 @@ enum class Op {
     update,           // PUT  /fhir/{type}/{id}
     read,             // GET  /fhir/{type}/{id}
     vread,            // GET  /fhir/{type}/{id}/_history/{vid}
+    search,           // GET  /fhir/{type}?...
+    history,          // GET  /fhir/{type}/{id}/_history
     health,           // GET  /health/live, /health/ready
 };
 

@@ -202,11 +202,16 @@ private:
     void upsert(const Rule& rule, std::size_t index, const PatientKey& key, PatientState& patient, const json::Value& input,
                 fp::Environment& env, std::deque<json::Value>& scratch) {
         const Upsert& u = rule.upserts[index];
+        json::Value* existing = find_match(u, patient, env);
         if (u.when) {
             auto w = evaluate(*u.when, input, env, "'when'");
-            if (w.size() != 1 || !std::get_if<bool>(&w[0].value()) || !std::get<bool>(w[0].value())) return;
+            if (w.size() != 1 || !std::get_if<bool>(&w[0].value()) || !std::get<bool>(w[0].value())) {
+                // Skipped, but `as` still names the record the upsert would have touched, if any.
+                if (!u.as.empty())
+                    env.variables.emplace_back(u.as, existing ? fp::Collection{fp::Item::resource(*existing)} : fp::Collection{});
+                return;
+            }
         }
-        json::Value* existing = find_match(u, patient, env);
         json::Value record = existing ? *existing : json::Value::object();
         if (!existing) {
             record.set("resourceType", json::Value::string(u.resource));
@@ -330,7 +335,7 @@ private:
         fp::Collection include = s.include ? evaluate(*s.include, input, env, "'include'") : fp::Collection{};
         for (const Recipient* r : to) {
             MessageSpec spec{input_.get().message_id, rule.name, index, *r, system, code, input_.get().now};
-            outcome_.messages.push_back(Outgoing{rule.name, r->id, message_bundle(spec, focus, include)});
+            outcome_.messages.push_back(Outgoing{rule.name, r->id, message_bundle(spec, focus, include, input)});
         }
     }
 
@@ -361,6 +366,36 @@ private:
 };
 
 }  // namespace
+
+std::vector<Input> inputs_of(const json::Value& request, const Input& base) {
+    std::vector<Input> out;
+    const auto type = request.string_at("type");
+    const bool bundle = request.string_at("resourceType") == "Bundle";
+    if (bundle && type == "message") {
+        Input in = base;
+        in.kind = Input::Kind::message;
+        in.resource = &request;
+        out.push_back(in);
+        return out;
+    }
+    if (bundle && (type == "transaction" || type == "batch")) {
+        if (const json::Value* entries = request.find("entry"); entries && entries->is_array())
+            for (const auto& e : entries->items())
+                if (const json::Value* r = e.find("resource")) {
+                    Input in = base;
+                    in.kind = Input::Kind::resource;
+                    in.resource = r;
+                    in.bundle = &request;
+                    out.push_back(in);
+                }
+        return out;
+    }
+    Input in = base;
+    in.kind = Input::Kind::resource;
+    in.resource = &request;
+    out.push_back(in);
+    return out;
+}
 
 Outcome apply(const RuleSet& rules, const Input& input, const RecordSource& records) {
     return apply(rules, std::vector<Input>{input}, records);

@@ -205,8 +205,9 @@ private:
         auto add = [&](const YAML::Node& n) {
             auto id = scalar(n, "a sender");
             if (!id) return;
-            if (std::find(options_.client_ids.begin(), options_.client_ids.end(), *id) == options_.client_ids.end())
-                error(n.Mark(), "no client '" + *id + "' in the config's auth.clients", config::did_you_mean(*id, options_.client_ids));
+            const auto& known = options_.client_ids;
+            if (known && std::find(known->begin(), known->end(), *id) == known->end())
+                error(n.Mark(), "no client '" + *id + "' in the config's auth.clients", config::did_you_mean(*id, *known));
             rule.senders.push_back(*id);
         };
         if (s.IsSequence()) {
@@ -380,8 +381,9 @@ private:
             if (auto r = n["recipient"]) {
                 s.recipient = r.as<std::string>("");
                 std::vector<std::string> ids;
-                for (const auto& x : options_.recipients) ids.push_back(x.id);
-                if (std::find(ids.begin(), ids.end(), s.recipient) == ids.end())
+                if (options_.recipients)
+                    for (const auto& x : *options_.recipients) ids.push_back(x.id);
+                if (options_.recipients && std::find(ids.begin(), ids.end(), s.recipient) == ids.end())
                     error(r.Mark(), "no recipient '" + s.recipient + "' in the config's recipients", config::did_you_mean(s.recipient, ids));
             }
             if (auto e = n["event"]) {
@@ -466,7 +468,7 @@ std::string LoadError::to_string() const {
 Loaded load(const std::string& dir, const LoadOptions& options) {
     Loaded loaded;
     auto rules = std::make_shared<RuleSet>();
-    rules->recipients = options.recipients;
+    rules->recipients = options.recipients.value_or(std::vector<Recipient>{});
     std::vector<fs::path> paths;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec))

@@ -38,8 +38,10 @@ struct LoadError {
 struct RuleSet;  // immutable once loaded; share it with std::shared_ptr<const RuleSet>
 
 struct LoadOptions {
-    std::vector<Recipient> recipients;
-    std::vector<std::string> client_ids;  // known senders, for `sender:`
+    // The config's address book and clients. Without a config (test-mappings DIR) they are not
+    // known, and `recipient:` and `sender:` are not checked.
+    std::optional<std::vector<Recipient>> recipients;
+    std::optional<std::vector<std::string>> client_ids;
 };
 
 struct Loaded {
@@ -97,6 +99,11 @@ struct Outcome {
     std::vector<Outgoing> messages;
     fhir::json::Value to_json() const;  // what `helsebro map --dry-run` prints
 };
+
+// The inputs a request file gives, as the processing stage makes them from a stored request: a
+// message Bundle is one input; a transaction or batch one per entry (with %bundle); any other
+// resource one. `base` gives sender, message id and time; the inputs point into `request`.
+std::vector<Input> inputs_of(const fhir::json::Value& request, const Input& base);
 
 Outcome apply(const RuleSet& rules, const Input& input, const RecordSource& records);
 // The inputs of one stored request (each resource of a transaction) in order: each sees what the

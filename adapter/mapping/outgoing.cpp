@@ -124,7 +124,18 @@ json::Value provenance(const Change& change, const std::string& rule_set_version
     return p;
 }
 
-json::Value message_bundle(const MessageSpec& spec, const fp::Collection& focus, const fp::Collection& include) {
+// The fullUrl of the input entry holding exactly this resource, if it came from there.
+static std::optional<std::string> input_full_url(const json::Value* resource, const json::Value& input) {
+    const json::Value* entries = input.find("entry");
+    if (!entries || !entries->is_array()) return std::nullopt;
+    for (const auto& e : entries->items())
+        if (e.find("resource") == resource)
+            if (auto url = e.string_at("fullUrl")) return std::string(*url);
+    return std::nullopt;
+}
+
+json::Value message_bundle(const MessageSpec& spec, const fp::Collection& focus, const fp::Collection& include,
+                           const json::Value& input) {
     const std::string id = derived_id(spec.message_id, spec.rule, spec.send_index, spec.recipient.id);
     json::Value header = json::Value::object();
     header.set("resourceType", json::Value::string("MessageHeader"));
@@ -148,7 +159,8 @@ json::Value message_bundle(const MessageSpec& spec, const fp::Collection& focus,
     auto add = [&](const fp::Item& item, bool is_focus) {
         const fp::Node* n = item.node();
         if (!n || !n->value || !n->value->find("resourceType")) throw ApplyError{"'focus' and 'include' must give resources"};
-        const std::string full_url = "urn:uuid:" + derived_id(id, n->type, 0, std::string(n->value->string_at("id").value_or("")) + json::write(*n->value));
+        const std::string full_url = input_full_url(n->value, input).value_or(
+            "urn:uuid:" + derived_id(id, n->type, 0, std::string(n->value->string_at("id").value_or("")) + json::write(*n->value)));
         for (const auto& e : entries.items())
             if (same(*e.find("resource"), *n->value)) return;
         json::Value entry = json::Value::object();

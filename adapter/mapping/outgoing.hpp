@@ -22,7 +22,10 @@ struct MessageSpec {
     std::string event_system, event_code;
     std::chrono::system_clock::time_point now;
 };
-fhir::json::Value message_bundle(const MessageSpec& spec, const fp::Collection& focus, const fp::Collection& include);
+// Resources taken from the input Bundle keep their fullUrl there, so the references between them
+// (a Composition's subject, section entries) still resolve inside the message.
+fhir::json::Value message_bundle(const MessageSpec& spec, const fp::Collection& focus, const fp::Collection& include,
+                                 const fhir::json::Value& input);
 
 // The address-book entry a Reference, Identifier, Practitioner, PractitionerRole or Organization
 // names (by HER-id, organisation number or HPR number); references are first resolved in `input`.

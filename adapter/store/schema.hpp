@@ -3,7 +3,9 @@
 
 namespace helsebro::store {
 
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
+// Older versions this build upgrades in place: each later version only adds tables.
+inline constexpr int oldest_upgradable_version = 2;
 
 inline constexpr const char* schema_sql = R"SQL(
 -- Every accepted write request exactly as received: the audit trail and the source for replay.
@@ -52,6 +54,65 @@ CREATE TABLE IF NOT EXISTS reply (
     body       BLOB    NOT NULL,
     PRIMARY KEY (sender, key)
 );
+
+-- How far each stored request got through the mapping rules. No row: not processed yet.
+-- 'done' is final; 'failed' and 'waiting' (behind a failed message of the same patient) are
+-- tried again, in message order, when the rules change.
+CREATE TABLE IF NOT EXISTS processing (
+    message_id INTEGER PRIMARY KEY REFERENCES message(id),
+    state      TEXT    NOT NULL,
+    rule_set   TEXT    NOT NULL,
+    error      TEXT    NOT NULL DEFAULT '',
+    patients   TEXT    NOT NULL DEFAULT '',  -- "system|value" of each patient, space-separated
+    updated_at TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS processing_unfinished ON processing (state) WHERE state <> 'done';
+
+-- "What Helsebro holds for this patient": every resource linked to a national identifier.
+CREATE TABLE IF NOT EXISTS patient_resource (
+    system TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    type   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    PRIMARY KEY (system, value, type, id)
+) WITHOUT ROWID;
+
+-- Messages the rules made, waiting for delivery. The id is the MessageHeader.id, derived from the
+-- input, so processing a message again queues nothing twice.
+CREATE TABLE IF NOT EXISTS outbox (
+    id         TEXT    PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES message(id),
+    recipient  TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    body       BLOB    NOT NULL
+);
+
+-- Search (adapter/store/search.hpp): one row per resource for its current version. `key` is the
+-- rowid of the resource's first version: fixed for the resource's life and ascending in the order
+-- resources were created, so results paged by key never skip or repeat under concurrent writes.
+CREATE TABLE IF NOT EXISTS search_resource (
+    type         TEXT    NOT NULL,
+    key          INTEGER NOT NULL,
+    id           TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    last_updated TEXT    NOT NULL,
+    deleted      INTEGER NOT NULL,
+    PRIMARY KEY (type, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_resource_by_updated ON search_resource (type, last_updated);
+
+-- The values each current version is found by, per search parameter. Clustered by resource, so
+-- replacing a resource's rows is one range; found through the second index by value. `a` has no
+-- type affinity: numbers stay numbers (number and quantity parameters), text stays text.
+CREATE TABLE IF NOT EXISTS search_index (
+    key   INTEGER NOT NULL,
+    param TEXT    NOT NULL,
+    a             NOT NULL,
+    b     TEXT    NOT NULL,
+    type  TEXT    NOT NULL,
+    PRIMARY KEY (key, param, a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_index_by_value ON search_index (type, param, a, b);
 )SQL";
 
 }  // namespace helsebro::store

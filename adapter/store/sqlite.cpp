@@ -68,6 +68,12 @@ Statement& Statement::bind(int i, std::int64_t v) {
     return *this;
 }
 
+Statement& Statement::bind(int i, double v) {
+    int rc = sqlite3_bind_double(stmt_, i, v);
+    if (rc != SQLITE_OK) fail(db_, rc, "cannot bind");
+    return *this;
+}
+
 bool Statement::step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
@@ -92,6 +98,8 @@ std::string Statement::text(int col) const {
     int n = sqlite3_column_bytes(stmt_, col);
     return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
 }
+
+double Statement::real(int col) const { return sqlite3_column_double(stmt_, col); }
 
 bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 

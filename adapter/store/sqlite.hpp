@@ -51,12 +51,14 @@ public:
     Statement& bind(int i, std::string&& text) = delete;
     Statement& bind_blob(int i, std::string&& bytes) = delete;
     Statement& bind(int i, std::int64_t v);
+    Statement& bind(int i, double v);
     bool step();  // true: a row is ready
     void run();   // step to the end
     void reset();
 
     std::int64_t int64(int col) const;
     std::string text(int col) const;
+    double real(int col) const;
     bool is_null(int col) const;
 
 private:

@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "adapter/store/schema.hpp"
+#include "adapter/store/search_sql.hpp"
 #include "adapter/store/sqlite.hpp"
 
 namespace helsebro::store {
@@ -89,15 +90,35 @@ Connection tuned(const std::string& path, unsigned busy_ms) {
 // A read-only connection with its statements prepared once.
 struct Reader {
     Connection db;
+    SearchRunner search{db};  // declared after db, which it uses
     Statement current;
     Statement version;
     Statement by_identifier;
+    Statement unprocessed;
+    Statement written_by;
+    Statement patient_records;
+    Statement blocked;
+    Statement outbox_size;
 
     Reader(const std::string& path, unsigned busy_ms)
         : db(tuned(path, busy_ms)),
           current(db, select_current_sql),
           version(db, select_version_sql),
-          by_identifier(db, select_by_identifier_sql) {}
+          by_identifier(db, select_by_identifier_sql),
+          unprocessed(db,
+                      "SELECT m.id, m.sender, m.kind, m.content_type, m.received_at, m.body FROM message m "
+                      "WHERE m.id > ?1 AND NOT EXISTS (SELECT 1 FROM processing p WHERE p.message_id = m.id) "
+                      "ORDER BY m.id LIMIT ?2"),
+          written_by(db,
+                     "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resource_version v "
+                     "WHERE v.message_id = ?1 ORDER BY v.rowid"),
+          patient_records(db,
+                          "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM patient_resource p "
+                          "JOIN resource_version v ON v.type = p.type AND v.id = p.id AND v.version = "
+                          "(SELECT max(version) FROM resource_version w WHERE w.type = p.type AND w.id = p.id) "
+                          "WHERE p.system = ?1 AND p.value = ?2 AND v.deleted = 0"),
+          blocked(db, "SELECT patients FROM processing WHERE state <> 'done'"),
+          outbox_size(db, "SELECT count(*) FROM outbox") {}
 };
 
 // The writer's connection and the Tx the jobs see.
@@ -127,7 +148,15 @@ public:
                       "SELECT request_sha256, status, headers, body FROM reply WHERE sender = ?1 AND key = ?2"),
           insert_reply_(db_,
                         "INSERT INTO reply (sender, key, message_id, request_sha256, status, headers, body) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") {}
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          set_processing_(db_,
+                          "INSERT OR REPLACE INTO processing (message_id, state, rule_set, error, patients, updated_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+          clear_failed_(db_, "DELETE FROM processing WHERE state <> 'done'"),
+          link_patient_(db_, "INSERT OR IGNORE INTO patient_resource (system, value, type, id) VALUES (?1, ?2, ?3, ?4)"),
+          queue_outgoing_(db_,
+                          "INSERT OR IGNORE INTO outbox (id, message_id, recipient, created_at, body) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)") {}
 
     Connection& db() { return db_; }
     void begin() { Use(begin_)->run(); }
@@ -156,14 +185,18 @@ public:
         return version_from_row(current_);
     }
 
-    void put_version(const ResourceVersion& v, std::int64_t message_id,
-                     const std::vector<Identifier>& identifiers) override {
+    void put_version(const ResourceVersion& v, std::int64_t message_id, const std::vector<Identifier>& identifiers,
+                     const SearchIndex* index = nullptr) override {
+        std::int64_t rowid = 0;
         {
             Use s(insert_version_);
             s->bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated);
             s->bind(5, std::int64_t{v.deleted}).bind_blob(6, v.json).bind(7, message_id);
             s->run();
+            rowid = sqlite3_last_insert_rowid(db_.handle());
         }
+        // Made here only for callers that did not prepare it: that costs the writer a parse.
+        index_.write(v, rowid, index ? *index : make_search_index(v.json, v.type));
         if (v.version > 1) {  // a first version has no identifiers indexed yet
             Use s(delete_identifiers_);
             s->bind(1, v.type).bind(2, v.id);
@@ -204,7 +237,31 @@ public:
         s->run();
     }
 
+    SearchPage search(const SearchQuery& query) override { return search_.run(query); }
+
     const std::string& now() override { return now_; }
+
+    void set_processing(std::int64_t message_id, std::string_view state, std::string_view rule_set,
+                        std::string_view error, std::string_view patients) override {
+        Use s(set_processing_);
+        s->bind(1, message_id).bind(2, state).bind(3, rule_set).bind(4, error).bind(5, patients).bind(6, now_);
+        s->run();
+    }
+
+    void clear_failed_processing() override { Use(clear_failed_)->run(); }
+
+    void link_patient(const Identifier& patient, std::string_view type, std::string_view id) override {
+        Use s(link_patient_);
+        s->bind(1, patient.system).bind(2, patient.value).bind(3, type).bind(4, id);
+        s->run();
+    }
+
+    void queue_outgoing(std::string_view id, std::int64_t message_id, std::string_view recipient,
+                        std::string_view body) override {
+        Use s(queue_outgoing_);
+        s->bind(1, id).bind(2, message_id).bind(3, recipient).bind(4, now_).bind_blob(5, body);
+        s->run();
+    }
 
 private:
     static Connection open(const std::string& path, unsigned busy_ms) {
@@ -233,6 +290,7 @@ private:
     static void check_ownership(Connection& c) {
         int version = std::stoi(c.query_text("PRAGMA user_version"));
         if (version == schema_version) return;
+        if (version >= oldest_upgradable_version && version < schema_version) return;  // migrate() adds the new tables
         if (version != 0)
             throw sqlite::Error("the database has schema version " + std::to_string(version) +
                                     "; this build of Helsebro reads version " + std::to_string(schema_version),
@@ -242,11 +300,13 @@ private:
                                 SQLITE_ERROR);
     }
 
-    // A new file gets the schema.
+    // A new file gets the schema; an older one the tables added since (all CREATE ... IF NOT EXISTS).
     static void migrate(Connection& c) {
         if (std::stoi(c.query_text("PRAGMA user_version")) == schema_version) return;
         c.exec("BEGIN IMMEDIATE");
+        bool fresh = std::stoi(c.query_text("PRAGMA user_version")) == 0;
         c.exec(schema_sql);
+        if (!fresh) backfill_search_index(c);  // what was stored before search existed
         c.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
         c.exec("COMMIT");
     }
@@ -255,7 +315,10 @@ private:
     Statement begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
     Statement insert_message_, current_, insert_version_, delete_identifiers_,
         insert_identifier_, by_identifier_, find_reply_, insert_reply_;
+    Statement set_processing_, clear_failed_, link_patient_, queue_outgoing_;
     std::string now_;
+    IndexWriter index_{db_};
+    SearchRunner search_{db_};
 };
 
 struct Pending {
@@ -332,6 +395,7 @@ struct Store::Impl {
 
     void run();
     void run_batch(std::vector<Pending>& batch);
+    std::function<void()> on_commit;  // set before the first job; writer thread only
 
     template <class F>
     auto with_reader(F&& f) const {
@@ -549,6 +613,7 @@ void Store::Impl::run_batch(std::vector<Pending>& batch) {
     // is final. Only a failed commit leaves the outcome unknown to the caller.
     for (auto& p : batch)
         if (p.done) p.done(committed);
+    if (committed && on_commit) on_commit();
 }
 
 std::optional<ResourceVersion> Store::read(std::string_view type, std::string_view id) const {
@@ -570,6 +635,27 @@ std::optional<ResourceVersion> Store::read_version(std::string_view type, std::s
     });
 }
 
+SearchPage Store::search(const SearchQuery& query) const {
+    return impl_->with_reader([&](Reader& r) { return r.search.run(query); });
+}
+
+std::vector<ResourceVersion> Store::search_all(SearchQuery query) const {
+    query.count = 1000;
+    std::vector<ResourceVersion> out;
+    for (;;) {
+        auto page = search(query);
+        for (auto& v : page.resources) out.push_back(std::move(v));
+        if (!page.next_after) return out;
+        query.after = *page.next_after;
+        query.snapshot = page.snapshot;
+    }
+}
+
+std::vector<ResourceVersion> Store::history(std::string_view type, std::string_view id, std::int64_t before,
+                                            std::size_t count) const {
+    return impl_->with_reader([&](Reader& r) { return r.search.history(type, id, before, count); });
+}
+
 std::vector<std::string> Store::ids_by_identifier(std::string_view type, std::string_view system,
                                                   std::string_view value) const {
     return impl_->with_reader([&](Reader& r) {
@@ -577,6 +663,68 @@ std::vector<std::string> Store::ids_by_identifier(std::string_view type, std::st
         s->bind(1, type).bind(2, system).bind(3, value);
         return collect_ids(r.by_identifier);
     });
+}
+
+std::vector<InboxEntry> Store::unprocessed(std::int64_t after_id, std::size_t limit) const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.unprocessed);
+        s->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
+        std::vector<InboxEntry> out;
+        while (s->step())
+            out.push_back(InboxEntry{r.unprocessed.int64(0), r.unprocessed.text(1), r.unprocessed.text(2),
+                                     r.unprocessed.text(3), r.unprocessed.text(4), r.unprocessed.text(5)});
+        return out;
+    });
+}
+
+std::vector<ResourceVersion> Store::written_by(std::int64_t message_id) const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.written_by);
+        s->bind(1, message_id);
+        std::vector<ResourceVersion> out;
+        while (s->step()) out.push_back(version_from_row(r.written_by));
+        return out;
+    });
+}
+
+std::vector<ResourceVersion> Store::patient_records(std::string_view system, std::string_view value) const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.patient_records);
+        s->bind(1, system).bind(2, value);
+        std::vector<ResourceVersion> out;
+        while (s->step()) out.push_back(version_from_row(r.patient_records));
+        return out;
+    });
+}
+
+std::vector<std::string> Store::blocked_patients() const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.blocked);
+        std::vector<std::string> out;
+        while (s->step()) {
+            const std::string patients = r.blocked.text(0);
+            std::size_t start = 0;
+            while (start < patients.size()) {
+                auto end = patients.find(' ', start);
+                if (end == std::string::npos) end = patients.size();
+                if (end > start) out.push_back(patients.substr(start, end - start));
+                start = end + 1;
+            }
+        }
+        return out;
+    });
+}
+
+std::size_t Store::outbox_size() const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.outbox_size);
+        return s->step() ? static_cast<std::size_t>(r.outbox_size.int64(0)) : std::size_t{0};
+    });
+}
+
+void Store::on_commit(std::function<void()> listener) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->on_commit = std::move(listener);
 }
 
 Stats Store::stats() const {

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "adapter/store/search.hpp"
+
 namespace helsebro::store {
 
 struct StoreOptions {
@@ -58,6 +60,20 @@ struct Identifier {
     std::string value;
 };
 
+// A page of search results (SearchQuery in adapter/store/search.hpp).
+struct SearchPage {
+    std::vector<ResourceVersion> resources;
+    std::int64_t snapshot = 0;
+    std::optional<std::int64_t> next_after;  // set when another page may follow
+};
+
+// A stored request the processing stage has not finished.
+struct InboxEntry {
+    std::int64_t message_id = 0;
+    std::string sender, kind, content_type, received_at;
+    std::string body;
+};
+
 // What a write job may do. Valid only inside the job; all of it commits or rolls back together.
 class Tx {
 public:
@@ -65,15 +81,28 @@ public:
     virtual std::int64_t record_message(const ReceivedMessage& m) = 0;
     virtual std::optional<ResourceVersion> current(std::string_view type, std::string_view id) = 0;
     // Stores a new version and makes it current; the caller picked version = current + 1.
+    // Indexes it for search: with `index` when the caller made it (make_search_index, off this
+    // thread), else from v.json here. A deleted version leaves the resource unfindable.
     virtual void put_version(const ResourceVersion& v, std::int64_t message_id,
-                             const std::vector<Identifier>& identifiers) = 0;
+                             const std::vector<Identifier>& identifiers, const SearchIndex* index = nullptr) = 0;
     virtual std::vector<std::string> ids_by_identifier(std::string_view type, std::string_view system,
                                                        std::string_view value) = 0;
+    // Sees what this transaction wrote so far.
+    virtual SearchPage search(const SearchQuery& query) = 0;
     virtual std::optional<StoredReply> find_reply(std::string_view sender, std::string_view key) = 0;
     virtual void save_reply(std::string_view sender, std::string_view key, std::int64_t message_id,
                             const StoredReply& reply) = 0;
     // The commit's timestamp: one instant for everything written by this job.
     virtual const std::string& now() = 0;
+
+    // The processing stage's bookkeeping (see adapter/processing).
+    virtual void set_processing(std::int64_t message_id, std::string_view state, std::string_view rule_set,
+                                std::string_view error, std::string_view patients) = 0;
+    virtual void clear_failed_processing() = 0;  // failed and waiting messages become unprocessed
+    virtual void link_patient(const Identifier& patient, std::string_view type, std::string_view id) = 0;
+    // Ignored when a message with this id is queued already (a replay).
+    virtual void queue_outgoing(std::string_view id, std::int64_t message_id, std::string_view recipient,
+                                std::string_view body) = 0;
 };
 
 // Returns false to roll back everything the job did (the others in the batch are unaffected).
@@ -113,6 +142,27 @@ public:
                                                 std::int64_t version) const;
     std::vector<std::string> ids_by_identifier(std::string_view type, std::string_view system,
                                                std::string_view value) const;
+    // Throws std::invalid_argument for a clause the index cannot answer (a test on a column the
+    // pseudo-parameters lack).
+    SearchPage search(const SearchQuery& query) const;
+    // Every page of it, for callers that need the whole set (a mapping's patient record).
+    std::vector<ResourceVersion> search_all(SearchQuery query) const;
+    // Versions of one resource, newest first, those below `before` (0: from the newest).
+    std::vector<ResourceVersion> history(std::string_view type, std::string_view id, std::int64_t before,
+                                         std::size_t count) const;
+    // Called on the writer thread after each successful commit (keep it short: a wake-up). Set it
+    // before submitting work.
+    void on_commit(std::function<void()> listener);
+    // Stored requests with no processing row, after `after_id`, in the order accepted.
+    std::vector<InboxEntry> unprocessed(std::int64_t after_id, std::size_t limit) const;
+    // The resource versions a request wrote.
+    std::vector<ResourceVersion> written_by(std::int64_t message_id) const;
+    // The current versions of every resource linked to the patient.
+    std::vector<ResourceVersion> patient_records(std::string_view system, std::string_view value) const;
+    // "system|value" of the patients of failed and waiting messages.
+    std::vector<std::string> blocked_patients() const;
+    std::size_t outbox_size() const;
+
     Stats stats() const;
     std::string database_path() const;
 

@@ -398,6 +398,9 @@ Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {
     }
     fs::create_directories(data_dir_);
     if (own_data_dir_) fs::permissions(data_dir_, fs::perms::owner_all, fs::perm_options::replace);
+    // The daemon runs in root_, where the default mappings.dir ("mappings") is an empty rule set
+    // unless a test writes rules there (mappings_dir()).
+    fs::create_directories(root_ / "mappings");
     config_path_ = root_ / "config.yaml";
     log_path_ = root_ / "daemon.log";
 }

@@ -133,6 +133,8 @@ public:
     std::string current_log() const;                     // output of the current/last run only
     const std::filesystem::path& log_path() const { return log_path_; }
     const std::filesystem::path& config_path() const { return config_path_; }
+    // The mapping rules the daemon loads (its working directory's "mappings"): empty at first.
+    std::filesystem::path mappings_dir() const { return root_ / "mappings"; }
     pid_t pid() const;                                   // current/last child; -1 before start()
     // Everything received on the notify socket during the current/last run.
     NotifyState notify_state() const;

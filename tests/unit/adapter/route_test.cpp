@@ -87,8 +87,19 @@ TEST(Route, PathsOutsideTheFhirBaseAreNotFound) {
     EXPECT_EQ(refused("GET", "/health/other").status, 404);
 }
 
+TEST(Route, SearchAndHistory) {
+    auto search = routed("GET", "/fhir/CarePlan?patient:identifier=urn:oid:2.16.578.1.12.4.1.4.1%7C1&status=active");
+    EXPECT_EQ(search.op, Op::search);
+    EXPECT_EQ(search.type, "CarePlan");
+    ASSERT_EQ(search.query.size(), 2u);
+    EXPECT_EQ(search.query[0].first, "patient:identifier");
+    EXPECT_EQ(search.query[0].second, "urn:oid:2.16.578.1.12.4.1.4.1|1");
+    auto history = routed("GET", "/fhir/Patient/123/_history?_count=2");
+    EXPECT_EQ(history.op, Op::history);
+    EXPECT_EQ(history.id, "123");
+}
+
 TEST(Route, PathsBelowAResourceThatAreNotHistoryAreNotFound) {
-    EXPECT_EQ(refused("GET", "/fhir/Patient/1/_history").status, 404);
     EXPECT_EQ(refused("GET", "/fhir/Patient/1/x/2").status, 404);
     EXPECT_EQ(refused("GET", "/fhir/Patient/1/_history/2/more").status, 404);
 }
@@ -104,8 +115,9 @@ TEST(Route, WrongMethodsAreRefusedWithAllow) {
              Case{"GET", "/fhir", "POST"},
              Case{"PUT", "/fhir", "POST"},
              Case{"GET", "/fhir/$process-message", "POST"},
-             Case{"GET", "/fhir/Patient", "POST"},
-             Case{"DELETE", "/fhir/Patient", "POST"},
+             Case{"PUT", "/fhir/Patient", "GET, POST"},
+             Case{"DELETE", "/fhir/Patient", "GET, POST"},
+             Case{"POST", "/fhir/Patient/1/_history", "GET"},
              Case{"POST", "/fhir/Patient/1", "GET, PUT"},
              Case{"DELETE", "/fhir/Patient/1", "GET, PUT"},
              Case{"PATCH", "/fhir/Patient/1", "GET, PUT"},

@@ -78,7 +78,7 @@ protected:
     void SetUp() override {
         dir_.write("rules.yaml", rules_yaml);
         LoadOptions options;
-        options.recipients.push_back(Recipient{"legekontor", "https://gp.example/fhir", {"1234"}, {}, {"9144889"}});
+        options.recipients.emplace().push_back(Recipient{"legekontor", "https://gp.example/fhir", {"1234"}, {}, {"9144889"}});
         auto loaded = load(dir_.path(), options);
         ASSERT_TRUE(loaded.rules) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
         rules_ = loaded.rules;

@@ -11,8 +11,8 @@ using testing::RuleDir;
 
 LoadOptions options() {
     LoadOptions o;
-    o.recipients.push_back(Recipient{"st-olavs", "https://fhir.stolav.example/fhir", {"8094"}, {"883974832"}, {}});
-    o.client_ids = {"hospital", "gp-system", "municipal-care"};
+    o.recipients.emplace().push_back(Recipient{"st-olavs", "https://fhir.stolav.example/fhir", {"8094"}, {"883974832"}, {}});
+    o.client_ids = std::vector<std::string>{"hospital", "gp-system", "municipal-care"};
     return o;
 }
 

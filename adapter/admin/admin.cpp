@@ -1,0 +1,107 @@
+#include "adapter/admin/admin.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "fhir/json.hpp"
+#include "fhir/operation_outcome.hpp"
+
+namespace helsebro::admin {
+namespace {
+
+namespace json = fhir::json;
+
+http::Response reply(int status, const json::Value& body) {
+    http::Response r;
+    r.status = status;
+    r.headers.push_back({"Content-Type", "application/fhir+json"});
+    r.body = json::write(body);
+    return r;
+}
+
+http::Response outcome(int status, std::vector<fhir::Issue> issues) { return reply(status, fhir::operation_outcome(issues)); }
+
+std::shared_ptr<spdlog::logger> logger() {
+    auto log = spdlog::get("admin");
+    return log ? log : spdlog::default_logger();
+}
+
+}  // namespace
+
+Rules::Rules(Loader load, std::shared_ptr<const mapping::RuleSet> initial, processing::Processor* processor)
+    : load_(std::move(load)), current_(std::move(initial)), processor_(processor) {}
+
+std::shared_ptr<const mapping::RuleSet> Rules::current() const { return std::atomic_load(&current_); }
+
+void Rules::attach(processing::Processor* processor) { processor_ = processor; }
+
+ReloadResult Rules::reload() {
+    std::lock_guard lock(reload_mutex_);
+    auto loaded = load_();
+    if (!loaded.rules) {
+        for (const auto& e : loaded.errors) logger()->error("Mapping rules: {}", e.to_string());
+        logger()->error("The new mapping rules were refused ({} problems); rule set {} stays in force.", loaded.errors.size(),
+                        mapping::version(*current()));
+        return ReloadResult{mapping::version(*current()), std::move(loaded.errors)};
+    }
+    const auto previous = mapping::version(*current());
+    std::atomic_store(&current_, std::shared_ptr<const mapping::RuleSet>(loaded.rules));
+    logger()->info("Mapping rules reloaded: rule set {} replaces {}.", mapping::version(*loaded.rules), previous);
+    if (processor_) processor_->retry_failed();
+    return ReloadResult{mapping::version(*loaded.rules), {}};
+}
+
+AdminApi::AdminApi(const auth::Authenticator& auth, std::vector<std::string> admins, Rules& rules,
+                   const processing::Processor& processor)
+    : auth_(auth), admins_(std::move(admins)), rules_(rules), processor_(processor) {}
+
+std::optional<http::Response> AdminApi::check_head(http::Request& head) const {
+    auto who = auth_.authenticate(head.header("authorization"));
+    if (!who) {
+        auto r = outcome(401, {fhir::error("login", "A valid bearer token is needed (Authorization: Bearer <token>).")});
+        r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"helsebro\""});
+        return r;
+    }
+    if (std::find(admins_.begin(), admins_.end(), *who) == admins_.end()) {
+        logger()->warn("Client {} was refused the admin API: it is not in admin.clients.", *who);
+        return outcome(403, {fhir::error("forbidden", "This client may not use the admin API (config admin.clients).")});
+    }
+    head.principal = std::move(*who);
+    return std::nullopt;
+}
+
+http::Response AdminApi::handle(const http::Request& request) {
+    const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+    if (path == "/admin/mappings/reload") {
+        if (request.method != "POST") return outcome(405, {fhir::error("not-supported", "Use POST to reload the mapping rules.")});
+        logger()->info("Client {} asked to reload the mapping rules.", request.principal);
+        auto result = rules_.reload();
+        if (result.errors.empty()) {
+            fhir::Issue ok{fhir::Severity::information, "informational", "Rule set " + result.version + " is in force.", {}, {}, {}};
+            return outcome(200, {ok});
+        }
+        std::vector<fhir::Issue> issues;
+        for (const auto& e : result.errors) issues.push_back(fhir::error("invalid", e.to_string()));
+        issues.push_back(fhir::Issue{fhir::Severity::information, "informational",
+                                     "Rule set " + result.version + " stays in force.", {}, {}, {}});
+        return outcome(422, issues);
+    }
+    if (path == "/admin/processing") {
+        if (request.method != "GET") return outcome(405, {fhir::error("not-supported", "Use GET.")});
+        const auto s = processor_.stats();
+        json::Value body = json::Value::object();
+        body.set("rule_set", json::Value::string(mapping::version(*rules_.current())));
+        body.set("processed", json::Value::number(std::to_string(s.processed)));
+        body.set("failed", json::Value::number(std::to_string(s.failed)));
+        body.set("waiting", json::Value::number(std::to_string(s.waiting)));
+        body.set("record_changes", json::Value::number(std::to_string(s.changes)));
+        body.set("messages_queued", json::Value::number(std::to_string(s.messages)));
+        http::Response r = reply(200, body);
+        r.headers.front().value = "application/json";
+        return r;
+    }
+    return outcome(404, {fhir::error("not-found", "No such admin resource.")});
+}
+
+}  // namespace helsebro::admin

@@ -1,0 +1,256 @@
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "adapter/ingress/resource_ops.hpp"
+#include "adapter/processing/inputs.hpp"
+#include "adapter/processing/processing.hpp"
+
+namespace helsebro::processing {
+namespace {
+
+namespace json = fhir::json;
+
+// Messages looked at per round; their store jobs share commits, and the next round starts once
+// they are durable, so a crash loses at most a round of work that is then simply redone.
+constexpr std::size_t batch_size = 64;
+
+std::string key_text(const mapping::PatientKey& k) { return k.system + "|" + k.value; }
+
+}  // namespace
+
+struct Processor::Impl {
+    store::Store& store;
+    RuleSource rules;
+    std::shared_ptr<spdlog::logger> log = spdlog::get("processing") ? spdlog::get("processing") : spdlog::default_logger();
+
+    mutable std::mutex mutex;
+    std::condition_variable wake;
+    std::condition_variable idle;
+    bool running = false, stopping = false, pending = false, retry = false, busy = false;
+    std::uint64_t generation = 0, idle_generation = 0;
+    Stats stats;
+    std::thread thread;
+
+    std::int64_t cursor = 0;                        // last message looked at
+    std::set<std::string> blocked;                  // patients behind a failed message
+    // Records changed by jobs of this round that may not be committed yet: later messages of the
+    // round must see them, as if processed one by one.
+    std::map<mapping::PatientKey, std::map<std::string, json::Value>> overlay;
+
+    Impl(store::Store& s, RuleSource r) : store(s), rules(std::move(r)) {}
+
+    void loop() {
+        for (;;) {
+            {
+                std::unique_lock lock(mutex);
+                wake.wait(lock, [&] { return stopping || pending || retry; });
+                if (stopping) return;
+                if (retry) {
+                    retry = false;
+                    lock.unlock();
+                    reset_failed();
+                    lock.lock();
+                }
+                pending = false;
+                busy = true;
+            }
+            const std::uint64_t seen = [&] {
+                std::lock_guard lock(mutex);
+                return generation;
+            }();
+            while (round()) {
+                std::lock_guard lock(mutex);
+                if (stopping) break;
+            }
+            std::lock_guard lock(mutex);
+            busy = false;
+            idle_generation = seen;
+            idle.notify_all();
+        }
+    }
+
+    // One batch of unprocessed messages; false when there was nothing to do.
+    bool round() {
+        auto rule_set = rules();
+        if (!rule_set) return false;
+        auto entries = store.unprocessed(cursor, batch_size);
+        if (entries.empty()) return false;
+        std::vector<std::shared_ptr<std::promise<bool>>> commits;
+        for (auto& entry : entries) {
+            cursor = entry.message_id;
+            commits.push_back(process(entry, rule_set));
+        }
+        bool all = true;
+        for (auto& c : commits) all = c->get_future().get() && all;
+        overlay.clear();
+        if (!all) {
+            // A commit failed (disk full, I/O): those messages have no processing row and will be
+            // found again; start over from the beginning of the round after a pause.
+            cursor = entries.front().message_id - 1;
+            log->error("Processing results could not be stored; retrying.");
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
+        }
+        return true;
+    }
+
+    std::vector<json::Value> records_for(const mapping::PatientKey& key) {
+        std::vector<json::Value> out;
+        auto changed = overlay.find(key);
+        for (auto& v : store.patient_records(key.system, key.value)) {
+            auto parsed = json::parse(v.json, {512});
+            if (!parsed.value) continue;
+            const std::string name = v.type + "/" + v.id;
+            if (changed != overlay.end() && changed->second.count(name)) continue;
+            out.push_back(std::move(*parsed.value));
+        }
+        if (changed != overlay.end())
+            for (const auto& [name, record] : changed->second) out.push_back(record);
+        return out;
+    }
+
+    std::shared_ptr<std::promise<bool>> process(const store::InboxEntry& entry, const std::shared_ptr<const mapping::RuleSet>& rule_set) {
+        StoredInputs in = inputs_of(store, entry);
+        std::string patients;
+        bool is_blocked = false;
+        for (const auto& k : in.patients) {
+            patients += (patients.empty() ? "" : " ") + key_text(k);
+            is_blocked = is_blocked || blocked.count(key_text(k));
+        }
+        const std::string& version = mapping::version(*rule_set);
+        if (!in.error.empty()) return finish(entry.message_id, "failed", version, in.error, patients, in, {});
+        if (is_blocked) return finish(entry.message_id, "waiting", version, "", patients, in, {});
+        auto outcome = mapping::apply(*rule_set, in.inputs, [this](const mapping::PatientKey& k) { return records_for(k); });
+        if (!outcome.ok) {
+            log->warn("Message {} waits: its mapping rules failed: {}", entry.message_id, outcome.error);
+            return finish(entry.message_id, "failed", version, outcome.error, patients, in, {});
+        }
+        for (const auto& c : outcome.changes)
+            overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = c.resource;
+        return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome));
+    }
+
+    std::shared_ptr<std::promise<bool>> finish(std::int64_t message_id, std::string state, std::string version, std::string error,
+                                               std::string patients, const StoredInputs& in,
+                                               std::optional<mapping::Outcome> outcome) {
+        if (state != "done")
+            for (const auto& k : in.patients) blocked.insert(key_text(k));
+        // Received data is the patient's whatever the rules do with it.
+        auto links = std::make_shared<std::vector<StoredInputs::Link>>(in.links);
+        auto promise = std::make_shared<std::promise<bool>>();
+        auto result = std::make_shared<mapping::Outcome>(outcome ? std::move(*outcome) : mapping::Outcome{});
+        auto job = [=](store::Tx& tx) {
+            for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
+            for (const auto& change : result->changes) write_change(tx, message_id, change);
+            for (const auto& m : result->messages)
+                tx.queue_outgoing(std::string(*m.bundle.string_at("id")), message_id, m.recipient, json::write(m.bundle));
+            tx.set_processing(message_id, state, version, error, patients);
+            return true;
+        };
+        auto done = [this, promise, state, result](bool committed) {
+            if (committed) {
+                std::lock_guard lock(mutex);
+                if (state == "done") ++stats.processed;
+                else if (state == "failed") ++stats.failed;
+                else ++stats.waiting;
+                stats.changes += result->changes.size();
+                stats.messages += result->messages.size();
+            }
+            promise->set_value(committed);
+        };
+        while (!store.submit(job, done)) {  // the queue is full: intake has priority, wait our turn
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return promise;
+    }
+
+    static void write_change(store::Tx& tx, std::int64_t message_id, const mapping::Change& change) {
+        const std::string type(*change.resource.string_at("resourceType"));
+        const std::string id(*change.resource.string_at("id"));
+        auto stored = ingress::update(tx, message_id, ingress::prepare(change.resource, type, id), "");
+        if (!stored.ok()) throw std::runtime_error("a mapped " + type + " could not be stored");
+        tx.link_patient({change.patient.system, change.patient.value}, type, id);
+        // The Provenance names the exact version it explains.
+        json::Value provenance = change.provenance;
+        json::Value target = json::Value::array();
+        json::Value ref = json::Value::object();
+        ref.set("reference", json::Value::string(type + "/" + id + "/_history/" + std::to_string(stored.version)));
+        target.push_back(std::move(ref));
+        provenance.set("target", std::move(target));
+        const std::string pid(*provenance.string_at("id"));
+        ingress::update(tx, message_id, ingress::prepare(std::move(provenance), "Provenance", pid), "");
+    }
+
+    void reset_failed() {
+        std::promise<bool> reset;
+        store.submit([](store::Tx& tx) { tx.clear_failed_processing(); return true; },
+                     [&](bool committed) { reset.set_value(committed); });
+        reset.get_future().get();
+        cursor = 0;
+        blocked.clear();
+        std::lock_guard lock(mutex);
+        pending = true;
+    }
+};
+
+Processor::Processor(store::Store& store, RuleSource rules) : impl_(std::make_unique<Impl>(store, std::move(rules))) {}
+
+Processor::~Processor() { stop(); }
+
+void Processor::start() {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->running) return;
+    impl_->running = true;
+    impl_->pending = true;
+    // Patients behind failed messages stay blocked across restarts.
+    for (const auto& key : impl_->store.blocked_patients()) impl_->blocked.insert(key);
+    impl_->thread = std::thread([this] { impl_->loop(); });
+}
+
+void Processor::notify() {
+    std::lock_guard lock(impl_->mutex);
+    impl_->pending = true;
+    ++impl_->generation;
+    impl_->wake.notify_one();
+}
+
+void Processor::retry_failed() {
+    std::lock_guard lock(impl_->mutex);
+    impl_->retry = true;
+    ++impl_->generation;
+    impl_->wake.notify_one();
+}
+
+void Processor::stop() {
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (!impl_->running) return;
+        impl_->stopping = true;
+        impl_->running = false;
+        impl_->wake.notify_one();
+    }
+    if (impl_->thread.joinable()) impl_->thread.join();
+    std::lock_guard lock(impl_->mutex);
+    impl_->idle.notify_all();
+}
+
+void Processor::wait_idle() {
+    std::unique_lock lock(impl_->mutex);
+    const std::uint64_t target = ++impl_->generation;
+    impl_->pending = true;
+    impl_->wake.notify_one();
+    impl_->idle.wait(lock, [&] { return !impl_->running || (!impl_->busy && !impl_->pending && impl_->idle_generation >= target); });
+}
+
+Stats Processor::stats() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->stats;
+}
+
+}  // namespace helsebro::processing

@@ -1,0 +1,281 @@
+#include <limits>
+#include <stdexcept>
+
+#include "adapter/store/search_sql.hpp"
+#include "fhir/search_params.hpp"
+
+namespace helsebro::store {
+
+namespace {
+
+using sqlite::Statement;
+using sqlite::Use;
+
+IndexRow row_of(fhir::search::Entry& e) {
+    using fhir::search::Kind;
+    switch (e.kind) {
+        case Kind::number: return {std::move(e.param), e.number, {}};
+        case Kind::quantity: return {std::move(e.param), e.number, e.b + "|" + e.a};  // system|code
+        default: return {std::move(e.param), std::move(e.a), std::move(e.b)};
+    }
+}
+
+void bind_column(Statement& s, int i, const Column& c) {
+    if (const auto* text = std::get_if<std::string>(&c))
+        s.bind(i, std::string_view(*text));
+    else
+        s.bind(i, std::get<double>(c));
+}
+
+ResourceVersion version_at(Statement& s, int first) {
+    ResourceVersion v;
+    v.type = s.text(first);
+    v.id = s.text(first + 1);
+    v.version = s.int64(first + 2);
+    v.last_updated = s.text(first + 3);
+    v.deleted = s.int64(first + 4) != 0;
+    v.json = s.text(first + 5);
+    return v;
+}
+
+// Builds the WHERE terms of a query with numbered parameters, keeping what they bind.
+class QueryBuilder {
+public:
+    explicit QueryBuilder(std::vector<const Column*>& binds) : binds_(binds) {}
+
+    std::string clause(const Clause& c) {
+        bool pseudo = c.param == "_id" || c.param == "_lastUpdated";
+        if (c.missing) {
+            if (pseudo) throw std::invalid_argument(c.param + " is never missing");
+            return std::string(*c.missing ? "NOT " : "") +
+                   "EXISTS (SELECT 1 FROM search_index i WHERE i.key = r.key AND i.param = " + text(c.param) + ")";
+        }
+        if (c.any.empty()) throw std::invalid_argument("a clause on " + c.param + " has no value");
+        std::string positive, out;
+        for (const auto& alt : c.any) {
+            std::string tests = all_of(c.param, alt.tests, pseudo);
+            if (pseudo) {
+                if (alt.negated) tests = "NOT " + tests;
+                append_or(out, tests);
+            } else if (alt.negated) {
+                append_or(out, "r.key NOT IN (" + rows_where(c.param, tests) + ")");
+            } else {
+                append_or(positive, tests);
+            }
+        }
+        if (!positive.empty()) append_or(out, "r.key IN (" + rows_where(c.param, positive) + ")");
+        return "(" + out + ")";
+    }
+
+private:
+    static void append_or(std::string& out, const std::string& term) {
+        if (!out.empty()) out += " OR ";
+        out += term;
+    }
+
+    std::string rows_where(const std::string& param, const std::string& tests) {
+        return "SELECT i.key FROM search_index i WHERE i.type = ?1 AND i.param = " + text(param) + " AND (" + tests + ")";
+    }
+
+    std::string all_of(const std::string& param, const std::vector<Test>& tests, bool pseudo) {
+        if (tests.empty()) return "1";
+        std::string out = "(";
+        for (std::size_t k = 0; k < tests.size(); ++k) {
+            if (k) out += " AND ";
+            out += test(column(param, tests[k].column, pseudo), tests[k]);
+        }
+        return out + ")";
+    }
+
+    static std::string column(const std::string& param, Test::On on, bool pseudo) {
+        if (!pseudo) return on == Test::On::a ? "i.a" : "i.b";
+        if (param == "_lastUpdated") return "r.last_updated";
+        if (on == Test::On::b) throw std::invalid_argument("_id has no second column");
+        return "r.id";
+    }
+
+    std::string test(const std::string& col, const Test& t) {
+        std::string v = bind(t.value);
+        switch (t.op) {
+            case Test::Op::eq: return col + " = " + v;
+            case Test::Op::lt: return col + " < " + v;
+            case Test::Op::le: return col + " <= " + v;
+            case Test::Op::gt: return col + " > " + v;
+            case Test::Op::ge: return col + " >= " + v;
+            // A range, so that the index serves it; U+10FFFF sorts after any text with this prefix.
+            case Test::Op::starts_with: return "(" + col + " >= " + v + " AND " + col + " < " + v + " || char(1114111))";
+            case Test::Op::contains: return "instr(" + col + ", " + v + ") > 0";
+            case Test::Op::ends_with: return "substr(" + col + ", -length(" + v + ")) = " + v;
+        }
+        return "0";
+    }
+
+    std::string text(const std::string& s) {
+        owned_.push_back(std::make_unique<Column>(s));
+        return bind(*owned_.back());
+    }
+
+    std::string bind(const Column& c) {
+        binds_.push_back(&c);
+        return "?" + std::to_string(binds_.size() + first_bind);
+    }
+
+public:
+    static constexpr int first_bind = 4;  // ?1 type, ?2 after, ?3 snapshot, ?4 limit
+
+private:
+    std::vector<const Column*>& binds_;
+    std::vector<std::unique_ptr<Column>> owned_;
+};
+
+}  // namespace
+
+SearchIndex make_search_index(const fhir::json::Value& resource, std::string_view type) {
+    SearchIndex index;
+    auto entries = fhir::search::extract(resource, type);
+    index.rows.reserve(entries.size());
+    for (auto& e : entries) index.rows.push_back(row_of(e));
+    return index;
+}
+
+SearchIndex make_search_index(std::string_view json, std::string_view type) {
+    auto parsed = fhir::json::parse(json, fhir::json::ParseLimits{256});
+    return parsed.value ? make_search_index(*parsed.value, type) : SearchIndex{};
+}
+
+Clause reference_identifier(std::string_view param, std::string_view system, std::string_view value) {
+    return token(std::string(param) + ":identifier", system, value);
+}
+
+Clause token(std::string_view param, std::string_view system, std::string_view code) {
+    Alternative alt{{{Test::On::a, Test::Op::eq, std::string(code)}}, false};
+    if (!system.empty()) alt.tests.push_back({Test::On::b, Test::Op::eq, std::string(system)});
+    return Clause{std::string(param), {std::move(alt)}, std::nullopt};
+}
+
+Clause reference(std::string_view param, std::string_view type, std::string_view id) {
+    Alternative alt{{{Test::On::a, Test::Op::eq, std::string(id)}, {Test::On::b, Test::Op::eq, std::string(type)}}, false};
+    return Clause{std::string(param), {std::move(alt)}, std::nullopt};
+}
+
+IndexWriter::IndexWriter(sqlite::Connection& db)
+    : first_version_(db, "SELECT rowid FROM resource_version WHERE type = ?1 AND id = ?2 ORDER BY version LIMIT 1"),
+      upsert_resource_(db,
+                       "INSERT INTO search_resource (type, key, id, version, last_updated, deleted) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (type, key) DO UPDATE SET "
+                       "version = excluded.version, last_updated = excluded.last_updated, deleted = excluded.deleted"),
+      delete_rows_(db, "DELETE FROM search_index WHERE key = ?1"),
+      insert_row_(db, "INSERT OR IGNORE INTO search_index (key, param, a, b, type) VALUES (?1, ?2, ?3, ?4, ?5)") {}
+
+std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
+    if (v.version == 1) return rowid;  // versions start at 1: this row is the first
+    Use s(first_version_);
+    s->bind(1, v.type).bind(2, v.id);
+    return s->step() ? first_version_.int64(0) : rowid;
+}
+
+void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const SearchIndex& index) {
+    std::int64_t key = key_of(v, rowid);
+    {
+        Use s(upsert_resource_);
+        s->bind(1, v.type).bind(2, key).bind(3, v.id).bind(4, v.version).bind(5, v.last_updated);
+        s->bind(6, std::int64_t{v.deleted});
+        s->run();
+    }
+    if (v.version > 1) {
+        Use s(delete_rows_);
+        s->bind(1, key);
+        s->run();
+    }
+    if (v.deleted) return;
+    for (const auto& row : index.rows) {
+        Use s(insert_row_);
+        s->bind(1, key).bind(2, row.param);
+        bind_column(insert_row_, 3, row.a);
+        s->bind(4, row.b).bind(5, v.type);
+        s->run();
+    }
+}
+
+std::size_t backfill_search_index(sqlite::Connection& db) {
+    IndexWriter writer(db);
+    Statement all(db, "SELECT rowid, type, id, version, last_updated, deleted, body FROM resource_version "
+                      "ORDER BY type, id, version");
+    std::size_t resources = 0;
+    std::optional<ResourceVersion> current;  // the highest version seen of the resource at hand
+    std::int64_t current_rowid = 0;
+    auto flush = [&] {
+        if (!current) return;
+        writer.write(*current, current_rowid, make_search_index(current->json, current->type));
+        ++resources;
+    };
+    Use s(all);
+    while (s->step()) {
+        auto v = version_at(all, 1);
+        if (current && (current->type != v.type || current->id != v.id)) flush();
+        current = std::move(v);
+        current_rowid = all.int64(0);
+    }
+    flush();
+    return resources;
+}
+
+SearchRunner::SearchRunner(sqlite::Connection& db)
+    : db_(db),
+      snapshot_(db, "SELECT coalesce(max(rowid), 0) FROM resource_version"),
+      history_(db,
+               "SELECT type, id, version, last_updated, deleted, body FROM resource_version "
+               "WHERE type = ?1 AND id = ?2 AND version < ?3 ORDER BY version DESC LIMIT ?4") {}
+
+Statement& SearchRunner::prepared(const std::string& sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return *it->second;
+    if (cache_.size() >= 64) cache_.clear();  // hostile variety: start over rather than grow
+    return *cache_.emplace(sql, std::make_unique<Statement>(db_, sql.c_str())).first->second;
+}
+
+SearchPage SearchRunner::run(const SearchQuery& q) {
+    SearchPage page;
+    page.snapshot = q.snapshot;
+    if (page.snapshot == 0) {
+        Use s(snapshot_);
+        page.snapshot = s->step() ? snapshot_.int64(0) : 0;
+    }
+    std::vector<const Column*> binds;
+    QueryBuilder builder(binds);
+    std::string sql =
+        "SELECT r.key, v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM search_resource r "
+        "JOIN resource_version v ON v.type = r.type AND v.id = r.id AND v.version = r.version "
+        "WHERE r.type = ?1 AND r.deleted = 0 AND r.key > ?2 AND r.key <= ?3";
+    for (const auto& c : q.clauses) sql += " AND " + builder.clause(c);
+    sql += " ORDER BY r.key LIMIT ?4";
+
+    Statement& st = prepared(sql);
+    Use s(st);
+    auto count = static_cast<std::int64_t>(std::max<std::size_t>(q.count, 1));
+    s->bind(1, q.type).bind(2, q.after).bind(3, page.snapshot).bind(4, count + 1);
+    for (std::size_t i = 0; i < binds.size(); ++i)
+        bind_column(st, static_cast<int>(i) + QueryBuilder::first_bind + 1, *binds[i]);
+    std::int64_t last_key = 0;
+    while (s->step()) {
+        if (static_cast<std::int64_t>(page.resources.size()) == count) {
+            page.next_after = last_key;
+            break;
+        }
+        last_key = st.int64(0);
+        page.resources.push_back(version_at(st, 1));
+    }
+    return page;
+}
+
+std::vector<ResourceVersion> SearchRunner::history(std::string_view type, std::string_view id, std::int64_t before,
+                                                   std::size_t count) {
+    Use s(history_);
+    s->bind(1, type).bind(2, id);
+    s->bind(3, before > 0 ? before : std::numeric_limits<std::int64_t>::max());
+    s->bind(4, static_cast<std::int64_t>(count));
+    std::vector<ResourceVersion> out;
+    while (s->step()) out.push_back(version_at(history_, 0));
+    return out;
+}
+
+}  // namespace helsebro::store

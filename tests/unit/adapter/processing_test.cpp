@@ -1,0 +1,176 @@
+// The processing stage against a real store: records, Provenance and outbox committed with the
+// "processed" mark; a failing rule makes its message (and that patient's later ones) wait while
+// other patients go on; a fixed rule set processes the waiting ones in order; a replay queues
+// nothing twice.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "adapter/mapping/mapping.hpp"
+#include "adapter/processing/processing.hpp"
+#include "tests/support/norwegian.hpp"
+#include "tests/unit/adapter/adapter_test_support.hpp"
+
+namespace helsebro {
+namespace {
+
+namespace json = fhir::json;
+using test::record;
+using test::run_job;
+
+const char* good_rules = R"(rules:
+  - rule: admission-plan
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    upsert:
+      - resource: CarePlan
+        match: "true"
+        create:
+          status: "'active'"
+          intent: "'plan'"
+          subject: "%patient_reference"
+        append:
+          note:
+            text: "'admitted'"
+    send:
+      - recipient: hospital
+)";
+
+// The same rule, broken for patients without a name (a division by an empty collection stands in
+// for any rule error).
+const char* failing_rules = R"yaml(rules:
+  - rule: admission-plan
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    let:
+      broken: "iif(%patient.name.exists(), 1, (1 | 2).single())"
+)yaml";
+
+std::string admission(const std::string& fnr, bool named = true) {
+    return R"({"resourceType":"Bundle","type":"message","entry":[
+      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
+         "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"INNLEGGELSESRAPPORT"},"source":{"endpoint":"urn:x"}}},
+      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient",)" +
+           std::string(named ? R"("name":[{"family":"Nordmann"}],)" : "") +
+           R"("identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]}}]})";
+}
+
+class Processing : public ::testing::Test {
+protected:
+    void SetUp() override {
+        good_ = load(good_rules);
+        failing_ = load(failing_rules);
+        current_ = good_;
+        processor_ = std::make_unique<processing::Processor>(*store_.store, [this] { return std::atomic_load(&current_); });
+        processor_->start();
+    }
+
+    std::shared_ptr<const mapping::RuleSet> load(const char* text) {
+        test::TempDir dir;
+        std::ofstream(dir.path() / "rules.yaml") << text;
+        mapping::LoadOptions options;
+        options.recipients.emplace().push_back(mapping::Recipient{"hospital", "https://hospital.example/fhir", {"8094"}, {}, {}});
+        auto loaded = mapping::load(dir.str(), options);
+        EXPECT_TRUE(loaded.rules) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
+        return loaded.rules;
+    }
+
+    std::int64_t receive(const std::string& body) {
+        std::int64_t id = 0;
+        EXPECT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
+            id = record(tx, body, "message");
+            return true;
+        }));
+        processor_->notify();
+        return id;
+    }
+
+    std::vector<store::ResourceVersion> records(const std::string& fnr) {
+        return store_.store->patient_records(helsebro::testing::fnr_system, fnr);
+    }
+
+    test::ScratchStore store_;
+    std::shared_ptr<const mapping::RuleSet> good_, failing_, current_;
+    std::unique_ptr<processing::Processor> processor_;
+};
+
+TEST_F(Processing, RecordsProvenanceAndOutboxCommitTogether) {
+    const auto fnr = helsebro::testing::synthetic_fnr(1, 2, 55);
+    const auto id = receive(admission(fnr));
+    processor_->wait_idle();
+    auto held = records(fnr);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held[0].type, "CarePlan");
+    EXPECT_EQ(held[0].version, 1);
+    EXPECT_NE(held[0].json.find("admitted"), std::string::npos);
+    EXPECT_EQ(store_.store->outbox_size(), 1u);
+    EXPECT_TRUE(store_.store->unprocessed(0, 10).empty());
+    // The Provenance names the version it explains and the message it came from.
+    auto written = store_.store->written_by(id);
+    ASSERT_EQ(written.size(), 2u);
+    EXPECT_EQ(written[1].type, "Provenance");
+    EXPECT_NE(written[1].json.find("CarePlan/" + held[0].id + "/_history/1"), std::string::npos);
+    EXPECT_EQ(processor_->stats().processed, 1u);
+}
+
+TEST_F(Processing, TheSameMessageAgainChangesNothingAndQueuesNothingTwice) {
+    const auto fnr = helsebro::testing::synthetic_fnr(2, 3, 44);
+    receive(admission(fnr));
+    processor_->wait_idle();
+    receive(admission(fnr));  // a second admission with the same content: same note, no new version
+    processor_->wait_idle();
+    auto held = records(fnr);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held[0].version, 1);
+    EXPECT_EQ(store_.store->outbox_size(), 2u);  // two messages in, two admissions out (distinct ids)
+}
+
+TEST_F(Processing, AFailedMessageHoldsItsPatientOnlyUntilTheRulesAreFixed) {
+    const auto stuck = helsebro::testing::synthetic_fnr(3, 4, 33);
+    const auto other = helsebro::testing::synthetic_fnr(4, 5, 22);
+    std::atomic_store(&current_, failing_);
+    receive(admission(stuck, /*named=*/false));  // fails
+    processor_->wait_idle();
+    std::atomic_store(&current_, good_);
+    receive(admission(stuck));                   // same patient: waits behind it
+    receive(admission(other));                   // another patient: goes on
+    processor_->wait_idle();
+    EXPECT_TRUE(records(stuck).empty());
+    EXPECT_EQ(records(other).size(), 1u);
+    auto stats = processor_->stats();
+    EXPECT_EQ(stats.failed, 1u);
+    EXPECT_EQ(stats.waiting, 1u);
+    EXPECT_EQ(store_.store->blocked_patients(), (std::vector<std::string>{std::string(helsebro::testing::fnr_system) + "|" + stuck,
+                                                                          std::string(helsebro::testing::fnr_system) + "|" + stuck}));
+
+    processor_->retry_failed();  // the good rules are in force now
+    processor_->wait_idle();
+    auto held = records(stuck);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_TRUE(store_.store->blocked_patients().empty());
+    EXPECT_EQ(store_.store->outbox_size(), 3u);
+}
+
+TEST_F(Processing, RestWritesAreLinkedToTheirPatient) {
+    const auto fnr = helsebro::testing::synthetic_fnr(5, 6, 11);
+    ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
+        auto id = record(tx, "{}", "transaction");
+        tx.put_version({"Patient", "p1", 1, tx.now(), false,
+                        R"({"resourceType":"Patient","id":"p1","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]})"},
+                       id, {{helsebro::testing::fnr_system, fnr}});
+        tx.put_version({"Condition", "c1", 1, tx.now(), false,
+                        R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})"}, id, {});
+        return true;
+    }));
+    processor_->notify();
+    processor_->wait_idle();
+    auto held = records(fnr);
+    ASSERT_EQ(held.size(), 2u);
+    EXPECT_EQ(held[0].type + held[1].type, "ConditionPatient");
+}
+
+}  // namespace
+}  // namespace helsebro
