@@ -75,7 +75,12 @@ json::Value operation_outcome(const std::vector<Issue>& issues) {
     oo.set("resourceType", json::Value::string("OperationOutcome"));
     json::Value list = json::Value::array();
     list.items().reserve(std::max<std::size_t>(issues.size(), 1));
-    for (const auto& issue : issues) list.push_back(issue_object(issue));
+    // Errors first, in the order found: what refused the request is what a reader sees first.
+    std::vector<const Issue*> ordered;
+    for (const auto& issue : issues) ordered.push_back(&issue);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const Issue* a, const Issue* b) { return a->severity < b->severity; });
+    for (const Issue* issue : ordered) list.push_back(issue_object(*issue));
     if (issues.empty()) {
         Issue ok;
         ok.severity = Severity::information;

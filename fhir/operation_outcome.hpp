@@ -25,7 +25,8 @@ struct Issue {
 // The usual case: one error with a code, a sentence and (when known) the element's path.
 Issue error(std::string code, std::string diagnostics, std::string expression = {});
 
-// An empty list yields one "information" issue, since OperationOutcome.issue is 1..*.
+// Errors before warnings before information, each in the order given. An empty list yields one
+// "information" issue, since OperationOutcome.issue is 1..*.
 json::Value operation_outcome(const std::vector<Issue>& issues);
 std::string_view to_string(Severity);
 

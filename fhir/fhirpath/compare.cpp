@@ -1,6 +1,9 @@
 // Equality (=), equivalence (~) and ordering of items and collections.
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "fhir/fhirpath/eval.hpp"
 
@@ -153,9 +156,24 @@ bool collection_contains(const Collection& c, const Item& item) {
     });
 }
 
+// Strings (the usual case: isDistinct() over thousands of ids or codes) are equal exactly when their
+// text is, so a hash set gives the same answer in linear time; anything else is compared pairwise.
 Collection distinct(const Collection& c) {
     Collection out;
     out.reserve(c.size());
+    std::vector<std::string_view> texts;
+    texts.reserve(c.size());
+    for (const Item& x : c) {
+        auto s = string_of(x);
+        if (!s) break;
+        texts.push_back(*s);
+    }
+    if (texts.size() == c.size()) {
+        std::unordered_set<std::string_view> seen;
+        for (std::size_t i = 0; i < c.size(); ++i)
+            if (seen.insert(texts[i]).second) out.push_back(c[i]);
+        return out;
+    }
     for (const Item& x : c)
         if (!collection_contains(out, x)) out.push_back(x);
     return out;

@@ -31,9 +31,11 @@ Node make_node(const json::Value* value, const json::Value* extras, const model:
                                  && r.element->path.find('.') == r.element->path.rfind('.');
         n.type = resource_id ? "id" : name == "url" ? "uri" : "string";
         n.model_path = n.type;
-    } else if (is_resource_type(r.type) || r.type == "Resource" || r.type == "DomainResource") {
-        if (value && value->is_object())
-            if (auto rt = value->string_at("resourceType"); rt && model::type(*rt)) n.type = n.model_path = *rt;
+    } else if (value && value->is_object()) {
+        // The resourceType test first: it rules out nearly every object without a type lookup.
+        if (auto rt = value->string_at("resourceType");
+            rt && (r.type == "Resource" || r.type == "DomainResource" || is_resource_type(r.type)) && model::type(*rt))
+            n.type = n.model_path = *rt;
     }
     return n;
 }
@@ -83,6 +85,9 @@ Node untyped(const json::Value& v) {
 namespace detail {
 
 bool is_primitive_node(const Node& node) {
+    // Every FHIR primitive's name starts in lower case, every other type's in upper case: navigation
+    // through complex nodes needs no type lookup.
+    if (node.type.empty() || !std::islower(static_cast<unsigned char>(node.type.front()))) return false;
     const auto* t = model::type(node.type);
     return t && t->kind == model::Kind::primitive;
 }

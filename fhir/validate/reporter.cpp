@@ -29,18 +29,26 @@ void Reporter::report(Severity severity, std::string_view code, std::string diag
 
 void Reporter::report_at(Severity severity, std::string_view code, std::string diagnostics, std::string expression) {
     if (full_) return;
+    const bool is_error = severity == Severity::error || severity == Severity::fatal;
+    // Warnings do not stop the validation (a valid Bundle may well have a thousand), but the list of
+    // them stays bounded.
+    if (!is_error && warnings_ >= max_issues_) return;
     Issue issue;
     issue.severity = severity;
     issue.code = std::string(code);
     issue.diagnostics = std::move(diagnostics);
     if (!expression.empty()) issue.expression.push_back(std::move(expression));
     out_.push_back(std::move(issue));
-    if (++reported_ < max_issues_) return;
+    if (!is_error) {
+        ++warnings_;
+        return;
+    }
+    if (++errors_ < max_issues_) return;
     full_ = true;
     Issue stop;
     stop.severity = Severity::error;
     stop.code = "too-costly";
-    stop.diagnostics = "Validation stopped after " + std::to_string(max_issues_) + " issues; there may be more.";
+    stop.diagnostics = "Validation stopped after " + std::to_string(max_issues_) + " errors; there may be more.";
     out_.push_back(std::move(stop));
 }
 

@@ -26,7 +26,8 @@ public:
     // The current path, with `child` appended when given.
     std::string path(std::string_view child = {}) const;
 
-    // Reports at the current path (plus `child`). After max_issues errors, one last issue says so.
+    // Reports at the current path (plus `child`). After max_issues errors, one last error says so and
+    // nothing more is reported; warnings beyond max_issues are left out.
     void report(Severity severity, std::string_view code, std::string diagnostics, std::string_view child = {});
     void report_at(Severity severity, std::string_view code, std::string diagnostics, std::string expression);
     void error(std::string_view code, std::string diagnostics, std::string_view child = {}) {
@@ -43,7 +44,8 @@ private:
     };
     std::vector<Issue>& out_;
     std::size_t max_issues_;
-    std::size_t reported_ = 0;
+    std::size_t errors_ = 0;
+    std::size_t warnings_ = 0;
     bool full_ = false;
     std::vector<Segment> path_;
 };

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "fhir/validate/bundle.hpp"
+#include "fhir/validate/invariants.hpp"
 #include "fhir/validate/references.hpp"
 
 namespace helsebro::fhir::validation {
@@ -100,6 +101,14 @@ std::size_t utf8_length(std::string_view s) {
         std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+bool holds(const fhirpath::Collection& result) {
+    if (result.empty()) return false;
+    if (result.size() > 1) return true;
+    const auto value = result.front().system_value();
+    const bool* b = value ? std::get_if<bool>(&value->value()) : nullptr;
+    return b == nullptr || *b;
+}
+
 void index_entries(const Value& bundle, std::unordered_map<std::string_view, std::string_view>& full_urls) {
     const Value* entries = bundle.find("entry");
     if (entries == nullptr || !entries->is_array()) return;
@@ -150,10 +159,13 @@ void Walker::resource(const Value& v, bool contained) {
         index_entries(v, full_urls);
         f.full_urls = &full_urls;
     }
+    f.environment.resource = &v;
+    f.environment.root_resource = contained && frame_ != nullptr ? frame_->environment.root_resource : &v;
     frame_ = &f;
-    collect(t->name, t->root->invariants);
+    collect(*t->root);
 
     members(v, t->name, true);
+    evaluate(*t->root, fhirpath::Node{&v, nullptr, t->name, t->name});
     if (t->name == "Bundle") check_bundle(v, r_);
     if (contained) {
         finish_contained(v, f);
@@ -303,11 +315,11 @@ void Walker::members(const Value& object, std::string_view children_key, bool is
 void Walker::element(const Element& e, const Slot& s) {
     PathScope scope(r_, s.json_name);
     if (invariants_ != nullptr) {
-        collect(e.path, e.invariants);
+        collect(e);
         // Questionnaire.item.item follows Questionnaire.item, with its constraints (que-1 ...).
         if (const Element* target =
                 e.content_reference.empty() ? nullptr : model::element(e.content_reference.substr(1))) {
-            collect(target->path, target->invariants);
+            collect(*target);
         }
     }
     if (e.max == 0) {
@@ -378,20 +390,19 @@ void Walker::single(const Element& e, const Slot& s, TypeInfo t, const Value* v,
     if (t.kind == TypeInfo::Kind::primitive) {
         if (v != nullptr) primitive(e, t.primitive, *v);
         if (ext != nullptr) primitive_extension(*ext, v != nullptr);
+    } else if (v == nullptr) {
         return;
-    }
-    if (v == nullptr) return;
-    if (!v->is_object()) {
+    } else if (!v->is_object()) {
         r_.error("structure", "Expected a JSON object for " +
                                   std::string(t.kind == TypeInfo::Kind::resource ? "a resource" : "this element") +
                                   ", not " + std::string(kind_name(v->kind())) + ".");
         return;
-    }
-    if (t.kind == TypeInfo::Kind::resource) {
+    } else if (t.kind == TypeInfo::Kind::resource) {
         resource(*v, e.name == "contained");
-        return;
+    } else {
+        complex(e, s, *v);
     }
-    complex(e, s, *v);
+    element_invariants(e, s, t, v, ext);
 }
 
 void Walker::complex(const Element& e, const Slot& s, const Value& v) {
@@ -403,10 +414,11 @@ void Walker::complex(const Element& e, const Slot& s, const Value& v) {
         r_.error("invariant", "ele-1: All FHIR elements must have a @value or children (other than id).");
     }
     const std::string_view key = children_key(e, s.type, s.ref);
-    if (key == s.type || (s.ref != nullptr && key == s.ref->profile)) {
-        if (const model::TypeDef* def = model::type(key)) collect(key, def->root->invariants);
-    }
+    const model::TypeDef* datatype =
+        key == s.type || (s.ref != nullptr && key == s.ref->profile) ? model::type(key) : nullptr;
+    if (datatype != nullptr) collect(*datatype->root);
     members(v, key, false);
+    if (datatype != nullptr) evaluate(*datatype->root, fhirpath::Node{&v, nullptr, s.type, key});
     if (s.type == "Reference" && options_.check_references) {
         reference(v, s.ref != nullptr ? s.ref->targets : e.targets);
     } else if (s.type == "Extension") {
@@ -608,11 +620,63 @@ void Walker::parameter(const Value& v) {
     }
 }
 
-void Walker::collect(std::string_view element, std::span<const model::Invariant> invariants) {
+void Walker::collect(const Element& e) {
     if (invariants_ == nullptr) return;
-    for (const model::Invariant& inv : invariants) {
-        if (is_checked_invariant(element, inv.key)) continue;
-        if (seen_invariants_.emplace(element, inv.key).second) invariants_->push_back({element, &inv});
+    const InvariantSet* set = invariant_set(e);
+    if (set == nullptr) return;
+    for (std::size_t i = 0; i < set->invariants().size(); ++i) {
+        const model::Invariant& inv = set->invariants()[i];
+        if (set->native(i) || set->expression(i) != nullptr) continue;
+        if (seen_invariants_.emplace(e.path, inv.key).second) invariants_->push_back({e.path, &inv});
+    }
+}
+
+// The node an element's own invariants (not its datatype's) are evaluated on.
+void Walker::element_invariants(const Element& e, const Slot& s, TypeInfo t, const Value* v, const Value* ext) {
+    if (invariants_ != nullptr || r_.full()) return;
+    const Element* target = e.content_reference.empty() ? nullptr : model::element(e.content_reference.substr(1));
+    const InvariantSet* own = invariant_set(e);
+    const InvariantSet* referenced = target != nullptr ? invariant_set(*target) : nullptr;
+    if (own == nullptr && referenced == nullptr) return;
+    fhirpath::Node node{v, nullptr, s.type, s.type};
+    if (t.kind == TypeInfo::Kind::primitive) {
+        node.extras = ext;
+        // Element.id, Extension.url and Resource.id are System types in the model, FHIR ones in FHIRPath.
+        if (s.type.starts_with("System.")) node.type = node.model_path = e.path == "Extension.url" ? "uri" : "string";
+    } else if (t.kind == TypeInfo::Kind::resource) {
+        node = *fhirpath::Item::resource(*v).node();
+    } else if (target != nullptr) {
+        node.type = target->types.empty() ? "BackboneElement" : target->types.front();
+        node.model_path = target->path;
+    } else if (s.type == "BackboneElement" || s.type == "Element") {
+        node.model_path = e.path;
+    }
+    if (own != nullptr) evaluate(*own, node);
+    if (referenced != nullptr) evaluate(*referenced, node);
+}
+
+void Walker::evaluate(const Element& e, const fhirpath::Node& node) {
+    if (invariants_ != nullptr) return;
+    if (const InvariantSet* set = invariant_set(e)) evaluate(*set, node);
+}
+
+// Only a result of true (or, as in the HL7 validator, anything but empty or a single false) passes: an
+// empty result means the rule could not be shown to hold, and both reference validators fail it.
+void Walker::evaluate(const InvariantSet& set, const fhirpath::Node& node) {
+    const fhirpath::Item context(node);
+    for (std::size_t i = 0; i < set.invariants().size() && !r_.full(); ++i) {
+        const fhirpath::Expression* expression = set.expression(i);
+        if (expression == nullptr) continue;
+        const model::Invariant& inv = set.invariants()[i];
+        const fhirpath::Result result = expression->evaluate(context, frame_->environment);
+        if (!result.items) {
+            r_.report(Severity::warning, "exception",
+                      std::string(inv.key) + ": could not be evaluated here: " + result.error.message);
+            continue;
+        }
+        if (holds(*result.items)) continue;
+        r_.report(inv.severity == "warning" ? Severity::warning : Severity::error, "invariant",
+                  std::string(inv.key) + ": " + std::string(inv.human));
     }
 }
 

@@ -1,5 +1,6 @@
 // The walk over a JSON resource along the type model: every property resolved to its element,
-// JSON kinds, cardinality, primitive values, bindings, references and nested resources. One Walker
+// JSON kinds, cardinality, primitive values, bindings, references, nested resources and the FHIRPath
+// invariants of each element (fhir/validate/invariants.hpp). One Walker
 // per validation; it keeps scratch space between objects so that the walk allocates little.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "fhir/fhirpath.hpp"
 #include "fhir/json.hpp"
 #include "fhir/model/model.hpp"
 #include "fhir/validate.hpp"
@@ -20,9 +22,12 @@
 
 namespace helsebro::fhir::validation {
 
+class InvariantSet;
+
 class Walker {
 public:
-    // `invariants`, when given, collects the unchecked invariants of the elements met.
+    // `invariants`, when given, collects the invariants of the elements met that cannot be evaluated, and
+    // no invariant is evaluated.
     Walker(Reporter& r, const ValidationOptions& options, std::vector<InvariantUse>* invariants = nullptr)
         : r_(r), options_(options), invariants_(invariants) {}
 
@@ -61,6 +66,8 @@ private:
         std::vector<LocalReference> local_references;   // a root's, its contained ones' included (ref-1)
         // A Bundle's entries by fullUrl (their resource types), to tell what urn:uuid references point to.
         const std::unordered_map<std::string_view, std::string_view>* full_urls = nullptr;
+        // %resource is this resource; %rootResource its container when it is contained, else itself.
+        fhirpath::Environment environment;
     };
 
     void resource(const json::Value& v, bool contained);
@@ -77,7 +84,11 @@ private:
     void coded(const model::Element& e, std::string_view type, const json::Value& v);
     void extension(const json::Value& v);
     void parameter(const json::Value& v);
-    void collect(std::string_view element, std::span<const model::Invariant> invariants);
+    void collect(const model::Element& e);
+    void element_invariants(const model::Element& e, const Slot& s, TypeInfo t, const json::Value* v,
+                            const json::Value* ext);
+    void evaluate(const model::Element& e, const fhirpath::Node& node);
+    void evaluate(const InvariantSet& set, const fhirpath::Node& node);
     TypeInfo classify(const model::Element& e, std::string_view type) const;
 
     Reporter& r_;

@@ -280,3 +280,31 @@ TEST(FhirPathEngine, ResultTypesAreKnownWhereTheModelTellsThem) {
     ASSERT_TRUE(c.expression);
     EXPECT_TRUE(c.expression->result_types().empty());  // any resource: unknown
 }
+
+// distinct() and isDistinct() hash strings instead of comparing every pair (R4's sdf and eld invariants
+// run them over thousands of element ids); the answer must stay that of '='.
+TEST(FhirPathEngine, DistinctOverManyStringsKeepsOrderAndEqualitySemantics) {
+    std::string codes = "'";
+    for (int i = 0; i < 2500; ++i) codes += (i ? "," : "") + std::string("c") + std::to_string(i);
+    codes += "'.split(',')";
+    EXPECT_EQ(text(codes + ".combine(" + codes + ").distinct().count()"), "2500");
+    EXPECT_EQ(text(codes + ".isDistinct()"), "true");
+    EXPECT_EQ(text(codes + ".combine('c7').isDistinct()"), "false");
+    EXPECT_EQ(text("('b' | 'a').combine('b').combine('a').distinct()"), "b|a");
+    EXPECT_EQ(text("('b').combine('b').isDistinct()"), "false");
+    // FHIR strings and System strings are equal by text; other types by their own rules.
+    EXPECT_EQ(text("name.given.combine('Kari').distinct().count()"), "2");
+    EXPECT_EQ(text("(1).combine(1.0).combine('1').distinct().count()"), "2");
+    EXPECT_EQ(text("identifier.combine(identifier).isDistinct()"), "false");
+}
+
+// Nodes are typed without a model lookup where the name settles it; the answers must not change.
+TEST(FhirPathEngine, TypesNodesOfPrimitivesAndResourcesAsBefore) {
+    EXPECT_EQ(text("birthDate.extension.url"), "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
+    EXPECT_EQ(text("birthDate.is(date)"), "true");
+    EXPECT_EQ(text("name.is(HumanName)"), "true");
+    EXPECT_EQ(text("contained.ofType(Organization).name"), "Legekontoret");
+    EXPECT_EQ(text("contained.is(Organization)"), "true");
+    EXPECT_EQ(text("Bundle.entry.resource.ofType(Practitioner).id", bundle()), "hpr-9144889");
+    EXPECT_EQ(text("Bundle.entry.resource.all($this is Resource)", bundle()), "true");
+}
