@@ -68,8 +68,11 @@ int serve(std::shared_ptr<const config::Config> config) {
         log->critical("The mapping rules in {} do not load ({} problems); not starting.", config->mappings.dir, loaded.errors.size());
         return 1;
     }
-    log->info("Mapping rules: rule set {} from {} files in {}.", mapping::version(*loaded.rules),
-              mapping::files(*loaded.rules).size(), config->mappings.dir);
+    if (config->mappings.dir.empty())
+        log->warn("No mapping rules are configured (mappings.dir): accepted data is stored but not mapped or forwarded.");
+    else
+        log->info("Mapping rules: rule set {} from {} files in {}.", mapping::version(*loaded.rules),
+                  mapping::files(*loaded.rules).size(), config->mappings.dir);
 
     auto clients = config->auth.clients;
     std::optional<auth::DemoClient> demo;

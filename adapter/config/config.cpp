@@ -96,7 +96,7 @@ LoadResult load_string(const std::string& yaml, const std::string& name) {
     check_admins(*root, *config, diagnostics);
     // The rules belong with the config that names them (/etc/helsebro/helsebro.yaml and
     // /etc/helsebro/mappings), wherever the daemon is started from.
-    if (std::filesystem::path dir(config->mappings.dir); dir.is_relative())
+    if (std::filesystem::path dir(config->mappings.dir); !dir.empty() && dir.is_relative())
         config->mappings.dir = (context.base_dir / dir).lexically_normal().string();
     if (!diagnostics.ok()) return diagnostics.take();
     return std::shared_ptr<const Config>(std::move(config));

@@ -65,7 +65,7 @@ struct Config {
     } fhir;
 
     struct Mappings {
-        std::string dir = "mappings";  // relative to the working directory, as store.data_dir
+        std::string dir;  // relative to the config file; empty: no rules (nothing is mapped)
     } mappings;
 
     struct Auth {

@@ -119,7 +119,7 @@ std::vector<Option> declare() {
         string_option("mappings.dir", "string (path)", &C::mappings, &Config::Mappings::dir,
                       check_not_empty,
                       "Directory of the mapping rules (*.yaml); a relative path is relative to this "
-                      "config file's directory."),
+                      "config file's directory. Unset: no rules, so accepted data is stored but not mapped."),
         bool_option("auth.demo_client", &C::auth, &Config::Auth::demo_client,
                     "Create a local demo client with its token in data_dir; for trying Helsebro "
                     "out, never production."),

@@ -49,7 +49,8 @@ struct Loaded {
     std::vector<LoadError> errors;         // every problem found, in file order
 };
 
-// Loads every *.yaml of `dir` in name order. Nothing is partially loaded: any error, no rule set.
+// Loads every *.yaml of `dir` in name order (an empty `dir`: no rules). Nothing is partially
+// loaded: any error, no rule set.
 Loaded load(const std::string& dir, const LoadOptions& options);
 
 const std::string& version(const RuleSet& rules);       // 12 hex digits of SHA-256 over names and contents

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 -- Search (adapter/store/search.hpp): one row per resource for its current version. `key` is the
 -- rowid of the resource's first version: fixed for the resource's life and ascending in the order
 -- resources were created, so results paged by key never skip or repeat under concurrent writes.
+-- `rows` holds the version's index rows, encoded: what its next version removes from search_index.
 CREATE TABLE IF NOT EXISTS search_resource (
     type         TEXT    NOT NULL,
     key          INTEGER NOT NULL,
@@ -97,22 +98,23 @@ CREATE TABLE IF NOT EXISTS search_resource (
     version      INTEGER NOT NULL,
     last_updated TEXT    NOT NULL,
     deleted      INTEGER NOT NULL,
+    rows         BLOB    NOT NULL,
     PRIMARY KEY (type, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS search_resource_by_updated ON search_resource (type, last_updated);
 
--- The values each current version is found by, per search parameter. Clustered by resource, so
--- replacing a resource's rows is one range; found through the second index by value. `a` has no
--- type affinity: numbers stay numbers (number and quantity parameters), text stays text.
+-- The values each current version is found by, per search parameter, in the order queries look
+-- them up. One B-tree only: a second one by resource (to remove a version's rows) doubled the
+-- writer's cost; search_resource.rows names them instead. `a` has no type affinity: numbers stay
+-- numbers (number and quantity parameters), text stays text.
 CREATE TABLE IF NOT EXISTS search_index (
-    key   INTEGER NOT NULL,
+    type  TEXT    NOT NULL,
     param TEXT    NOT NULL,
     a             NOT NULL,
     b     TEXT    NOT NULL,
-    type  TEXT    NOT NULL,
-    PRIMARY KEY (key, param, a, b)
+    key   INTEGER NOT NULL,
+    PRIMARY KEY (type, param, a, b, key)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS search_index_by_value ON search_index (type, param, a, b);
 )SQL";
 
 }  // namespace helsebro::store

@@ -1,3 +1,4 @@
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -27,6 +28,64 @@ void bind_column(Statement& s, int i, const Column& c) {
         s.bind(i, std::get<double>(c));
 }
 
+// A version's rows as search_resource.rows keeps them: per row the parameter, a tag (t: text,
+// n: number), a and b, each text length-prefixed; a number as its 8 bytes.
+void put_text(std::string& out, std::string_view text) {
+    auto n = static_cast<std::uint32_t>(text.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n).append(text);
+}
+
+std::string encode_rows(const std::vector<IndexRow>& rows) {
+    std::string out;
+    for (const auto& r : rows) {
+        put_text(out, r.param);
+        if (const auto* text = std::get_if<std::string>(&r.a)) {
+            out += 't';
+            put_text(out, *text);
+        } else {
+            double d = std::get<double>(r.a);
+            out += 'n';
+            out.append(reinterpret_cast<const char*>(&d), sizeof d);
+        }
+        put_text(out, r.b);
+    }
+    return out;
+}
+
+// Written by this process's encode_rows (or an earlier one on this machine); a truncated or
+// foreign blob ends the list where it stops making sense, leaving stale rows at worst.
+std::vector<IndexRow> decode_rows(std::string_view in) {
+    std::vector<IndexRow> out;
+    auto take = [&](std::size_t n) {
+        if (in.size() < n) throw std::out_of_range("short");
+        auto part = in.substr(0, n);
+        in.remove_prefix(n);
+        return part;
+    };
+    auto text = [&] {
+        std::uint32_t n = 0;
+        std::memcpy(&n, take(sizeof n).data(), sizeof n);
+        return std::string(take(n));
+    };
+    try {
+        while (!in.empty()) {
+            IndexRow r;
+            r.param = text();
+            if (take(1)[0] == 't') {
+                r.a = text();
+            } else {
+                double d = 0;
+                std::memcpy(&d, take(sizeof d).data(), sizeof d);
+                r.a = d;
+            }
+            r.b = text();
+            out.push_back(std::move(r));
+        }
+    } catch (const std::out_of_range&) {
+    }
+    return out;
+}
+
 ResourceVersion version_at(Statement& s, int first) {
     ResourceVersion v;
     v.type = s.text(first);
@@ -47,8 +106,9 @@ public:
         bool pseudo = c.param == "_id" || c.param == "_lastUpdated";
         if (c.missing) {
             if (pseudo) throw std::invalid_argument(c.param + " is never missing");
-            return std::string(*c.missing ? "NOT " : "") +
-                   "EXISTS (SELECT 1 FROM search_index i WHERE i.key = r.key AND i.param = " + text(c.param) + ")";
+            drives |= !*c.missing;
+            return std::string(*c.missing ? "r.key NOT IN (" : "r.key IN (") +
+                   "SELECT i.key FROM search_index i WHERE i.type = ?1 AND i.param = " + text(c.param) + key_range + ")";
         }
         if (c.any.empty()) throw std::invalid_argument("a clause on " + c.param + " has no value");
         std::string positive, out;
@@ -63,18 +123,27 @@ public:
                 append_or(positive, tests);
             }
         }
-        if (!positive.empty()) append_or(out, "r.key IN (" + rows_where(c.param, positive) + ")");
+        if (!positive.empty()) {
+            drives |= out.empty();  // only an IN that nothing is OR'ed with narrows the keys
+            append_or(out, "r.key IN (" + rows_where(c.param, positive) + ")");
+        }
         return "(" + out + ")";
     }
 
 private:
+    // SQLite then reads the matching keys in order from the subquery's list and looks each up,
+    // rather than scanning every resource of the type and testing it against the list: the key
+    // range must be in the subqueries and, when one of them drives, not on the outer table.
+    static constexpr const char* key_range = " AND i.key > ?2 AND i.key <= ?3";
+
     static void append_or(std::string& out, const std::string& term) {
         if (!out.empty()) out += " OR ";
         out += term;
     }
 
     std::string rows_where(const std::string& param, const std::string& tests) {
-        return "SELECT i.key FROM search_index i WHERE i.type = ?1 AND i.param = " + text(param) + " AND (" + tests + ")";
+        return "SELECT i.key FROM search_index i WHERE i.type = ?1 AND i.param = " + text(param) + " AND (" + tests + ")" +
+               key_range;
     }
 
     std::string all_of(const std::string& param, const std::vector<Test>& tests, bool pseudo) {
@@ -122,6 +191,7 @@ private:
 
 public:
     static constexpr int first_bind = 4;  // ?1 type, ?2 after, ?3 snapshot, ?4 limit
+    bool drives = false;  // a clause's IN list alone bounds the result: the outer table needs no scan
 
 private:
     std::vector<const Column*>& binds_;
@@ -160,12 +230,14 @@ Clause reference(std::string_view param, std::string_view type, std::string_view
 
 IndexWriter::IndexWriter(sqlite::Connection& db)
     : first_version_(db, "SELECT rowid FROM resource_version WHERE type = ?1 AND id = ?2 ORDER BY version LIMIT 1"),
+      current_rows_(db, "SELECT rows FROM search_resource WHERE type = ?1 AND key = ?2"),
       upsert_resource_(db,
-                       "INSERT INTO search_resource (type, key, id, version, last_updated, deleted) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (type, key) DO UPDATE SET "
-                       "version = excluded.version, last_updated = excluded.last_updated, deleted = excluded.deleted"),
-      delete_rows_(db, "DELETE FROM search_index WHERE key = ?1"),
-      insert_row_(db, "INSERT OR IGNORE INTO search_index (key, param, a, b, type) VALUES (?1, ?2, ?3, ?4, ?5)") {}
+                       "INSERT INTO search_resource (type, key, id, version, last_updated, deleted, rows) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (type, key) DO UPDATE SET "
+                       "version = excluded.version, last_updated = excluded.last_updated, "
+                       "deleted = excluded.deleted, rows = excluded.rows"),
+      delete_row_(db, "DELETE FROM search_index WHERE type = ?1 AND param = ?2 AND a = ?3 AND b = ?4 AND key = ?5"),
+      insert_row_(db, "INSERT OR IGNORE INTO search_index (type, param, a, b, key) VALUES (?1, ?2, ?3, ?4, ?5)") {}
 
 std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
     if (v.version == 1) return rowid;  // versions start at 1: this row is the first
@@ -174,25 +246,40 @@ std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
     return s->step() ? first_version_.int64(0) : rowid;
 }
 
+void IndexWriter::remove_rows(const ResourceVersion& v, std::int64_t key) {
+    std::string encoded;
+    {
+        Use s(current_rows_);
+        s->bind(1, v.type).bind(2, key);
+        if (!s->step()) return;
+        encoded = current_rows_.text(0);
+    }
+    for (const auto& row : decode_rows(encoded)) {
+        Use s(delete_row_);
+        s->bind(1, v.type).bind(2, row.param);
+        bind_column(delete_row_, 3, row.a);
+        s->bind(4, row.b).bind(5, key);
+        s->run();
+    }
+}
+
 void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const SearchIndex& index) {
+    static const SearchIndex none;
+    const SearchIndex& rows = v.deleted ? none : index;
     std::int64_t key = key_of(v, rowid);
+    if (v.version > 1) remove_rows(v, key);
+    std::string encoded = encode_rows(rows.rows);
     {
         Use s(upsert_resource_);
         s->bind(1, v.type).bind(2, key).bind(3, v.id).bind(4, v.version).bind(5, v.last_updated);
-        s->bind(6, std::int64_t{v.deleted});
+        s->bind(6, std::int64_t{v.deleted}).bind_blob(7, encoded);
         s->run();
     }
-    if (v.version > 1) {
-        Use s(delete_rows_);
-        s->bind(1, key);
-        s->run();
-    }
-    if (v.deleted) return;
-    for (const auto& row : index.rows) {
+    for (const auto& row : rows.rows) {
         Use s(insert_row_);
-        s->bind(1, key).bind(2, row.param);
+        s->bind(1, v.type).bind(2, row.param);
         bind_column(insert_row_, 3, row.a);
-        s->bind(4, row.b).bind(5, v.type);
+        s->bind(4, row.b).bind(5, key);
         s->run();
     }
 }
@@ -245,8 +332,9 @@ SearchPage SearchRunner::run(const SearchQuery& q) {
     std::string sql =
         "SELECT r.key, v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM search_resource r "
         "JOIN resource_version v ON v.type = r.type AND v.id = r.id AND v.version = r.version "
-        "WHERE r.type = ?1 AND r.deleted = 0 AND r.key > ?2 AND r.key <= ?3";
+        "WHERE r.type = ?1 AND r.deleted = 0";
     for (const auto& c : q.clauses) sql += " AND " + builder.clause(c);
+    if (!builder.drives) sql += " AND r.key > ?2 AND r.key <= ?3";
     sql += " ORDER BY r.key LIMIT ?4";
 
     Statement& st = prepared(sql);

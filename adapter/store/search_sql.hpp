@@ -24,7 +24,9 @@ public:
 private:
     std::int64_t key_of(const ResourceVersion& v, std::int64_t rowid);
 
-    sqlite::Statement first_version_, upsert_resource_, delete_rows_, insert_row_;
+    void remove_rows(const ResourceVersion& v, std::int64_t key);
+
+    sqlite::Statement first_version_, current_rows_, upsert_resource_, delete_row_, insert_row_;
 };
 
 // Indexes every resource of a database made before search existed: its current versions only.

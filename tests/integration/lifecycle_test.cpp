@@ -240,7 +240,9 @@ TEST(Systemd, TheUnitFileIsValid) {
 TEST(CommandLine, ValidateSaysWhatIsWrongAndExitsByTheResult) {
     auto dir = std::filesystem::temp_directory_path() / ("helsebro-validate-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "good.json") << R"({"resourceType":"Patient","gender":"female"})";
+    // With a narrative: without one, dom-6 warns (and warnings do not fail validation).
+    std::ofstream(dir / "good.json")
+        << R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">A patient</div>"},"gender":"female"})";
     std::ofstream(dir / "bad.json") << R"({"resourceType":"Patient","gender":"dunno"})";
     std::ofstream(dir / "broken.json") << "{\n  \"resourceType\": \"Patient\",\n  oops\n}";
     auto good = run_command({"validate", (dir / "good.json").string()});

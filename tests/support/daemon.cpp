@@ -384,6 +384,8 @@ std::string default_config_yaml() {
            "  data_dir: ${DATA_DIR}\n"
            "auth:\n"
            "  demo_client: true\n"
+           "mappings:\n"
+           "  dir: mappings\n"
            "log:\n"
            "  level: info\n";
 }

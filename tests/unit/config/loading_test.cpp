@@ -24,7 +24,7 @@ void expect_all_defaults(const Config& c) {
     EXPECT_EQ(c.fhir.max_json_depth, 64u);
     EXPECT_FALSE(c.auth.demo_client);
     EXPECT_TRUE(c.auth.clients.empty());
-    EXPECT_EQ(c.mappings.dir, "mappings");
+    EXPECT_EQ(c.mappings.dir, "");  // no rules unless configured
     EXPECT_TRUE(c.recipients.empty());
     EXPECT_EQ(c.log.level, "info");
 }

@@ -316,7 +316,7 @@ TEST(ConfigOrganizationNumber, Mod11CheckDigit) {
 TEST(ConfigMappings, DirIsRelativeToTheConfigFile) {
     auto defaults = loaded("");
     ASSERT_NE(defaults, nullptr);
-    EXPECT_EQ(defaults->mappings.dir, "mappings");
+    EXPECT_EQ(defaults->mappings.dir, "");
     // The rules go with the config that names them, wherever the daemon is started from.
     TempDir dir;
     const auto file = dir.write("helsebro.yaml", "mappings:\n  dir: rules\n");

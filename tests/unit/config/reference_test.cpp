@@ -84,7 +84,7 @@ TEST(ConfigReference, DefaultsComeFromTheStruct) {
     EXPECT_NE(row_for("store.data_dir").find("| `data` |"), std::string::npos);
     EXPECT_NE(row_for("auth.demo_client").find("| boolean | `false` |"), std::string::npos);
     EXPECT_NE(row_for("auth.clients").find("| `[]` |"), std::string::npos);
-    EXPECT_NE(row_for("mappings.dir").find("| string (path) | `mappings` |"), std::string::npos)
+    EXPECT_NE(row_for("mappings.dir").find("| string (path) | `\"\"` |"), std::string::npos)
         << row_for("mappings.dir");
     EXPECT_NE(row_for("recipients").find("| list of {id, endpoint, her_ids, organization_numbers, "
                                          "hpr_numbers} | `[]` |"),
