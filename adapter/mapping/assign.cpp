@@ -112,6 +112,19 @@ void put(json::Value& object, std::string_view name, std::vector<json::Value> va
 
 }  // namespace
 
+json::Value build_object(const Value& value, const json::Value& input, const fp::Environment& env) {
+    json::Value object = json::Value::object();
+    for (const auto& [r, part] : value.parts) {
+        json::Value* at = &object;
+        for (std::size_t i = 0; i + 1 < r.names.size(); ++i) {
+            json::Value* next = at->find(r.names[i]);
+            at = next ? next : &at->set(r.names[i], json::Value::object());
+        }
+        put(*at, r.names.back(), build(part, r.type, r.parent, input, env), r.repeats);
+    }
+    return object;
+}
+
 bool same(const json::Value& a, const json::Value& b) {
     if (a.kind() != b.kind()) return false;
     switch (a.kind()) {
@@ -168,16 +181,17 @@ std::vector<json::Value> build(const Value& value, std::string_view type, std::s
             }
             break;
         case Value::Kind::object: {
-            json::Value object = json::Value::object();
-            for (const auto& [r, part] : value.parts) {
-                json::Value* at = &object;
-                for (std::size_t i = 0; i + 1 < r.names.size(); ++i) {
-                    json::Value* next = at->find(r.names[i]);
-                    at = next ? next : &at->set(r.names[i], json::Value::object());
-                }
-                put(*at, r.names.back(), build(part, r.type, r.parent, input, env), r.repeats);
+            if (!value.for_each) {
+                if (auto object = build_object(value, input, env); !object.members().empty()) out.push_back(std::move(object));
+                break;
             }
-            if (!object.members().empty()) out.push_back(std::move(object));
+            auto items = value.for_each->evaluate(input, env);
+            if (!items.items) throw ApplyError{"evaluating for_each '" + value.for_each->text() + "' failed: " + items.error.message};
+            for (const auto& item : *items.items) {
+                fp::Environment each = env;
+                each.variables.emplace_back("item", fp::Collection{item});
+                if (auto object = build_object(value, input, each); !object.members().empty()) out.push_back(std::move(object));
+            }
             break;
         }
         case Value::Kind::expression: {

@@ -14,6 +14,9 @@ struct ApplyError {
     std::string message;  // never quotes values from the input (they may be personal data)
 };
 
+// One element from a map of parts.
+fhir::json::Value build_object(const Value& value, const fhir::json::Value& input, const fp::Environment& env);
+
 // Evaluates `value` for an element of type `type` whose children are defined at `parent`.
 std::vector<fhir::json::Value> build(const Value& value, std::string_view type, std::string_view parent,
                                      const fhir::json::Value& input, const fp::Environment& env);

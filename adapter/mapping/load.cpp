@@ -29,7 +29,7 @@ const std::vector<std::string> test_keys{"name", "input", "records", "expect", "
 
 // Names expressions may use besides the rule's own: see mappings/README.md.
 const std::vector<std::string> reserved{"input", "sender", "patient", "patient_identifier", "patient_reference",
-                                        "records", "now", "bundle", "resource", "context", "rootResource"};
+                                        "records", "now", "bundle", "item", "resource", "context", "rootResource"};
 
 class Loader {
 public:
@@ -332,14 +332,23 @@ private:
         }
         if (n.IsMap()) {
             v.kind = Value::Kind::object;
+            // for_each: one element per item the expression gives, its parts seeing it as %item.
+            Scope inner = scope;
+            if (auto each = n["for_each"]) {
+                if (scope.has("item")) error(each.Mark(), "for_each inside for_each: the inner %item would hide the outer one");
+                v.for_each = expression(each, "'for_each'", scope.context, scope);
+                const auto types = v.for_each ? v.for_each->result_types() : std::vector<std::string>{};
+                inner.add("item", types.size() == 1 ? types.front() : "");
+            }
             for (const auto& kv : n) {
                 const std::string key = kv.first.as<std::string>("");
+                if (key == "for_each") continue;
                 auto resolved = resolve_path(parent, key);
                 if (!resolved.error.empty()) {
                     error(kv.first.Mark(), resolved.error, resolved.hint);
                     continue;
                 }
-                if (auto x = value(kv.second, resolved.parent, scope)) v.parts.emplace_back(std::move(resolved), std::move(*x));
+                if (auto x = value(kv.second, resolved.parent, inner)) v.parts.emplace_back(std::move(resolved), std::move(*x));
             }
             return v;
         }

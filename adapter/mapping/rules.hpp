@@ -27,6 +27,7 @@ struct Value {
     std::optional<fp::Expression> expression;
     fhir::json::Value literal;
     std::vector<std::pair<ResolvedPath, Value>> parts;  // object: element path (resolved at load) -> value
+    std::optional<fp::Expression> for_each;            // object: one element per item, as %item
     std::vector<Value> items;                          // list
 };
 

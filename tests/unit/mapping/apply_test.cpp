@@ -247,3 +247,67 @@ TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
 
 }  // namespace
 }  // namespace helsebro::mapping
+
+namespace helsebro::mapping {
+namespace {
+
+TEST(MappingForEach, OneElementPerItem) {
+    RuleDir dir;
+    dir.write("r.yaml", R"(rules:
+  - rule: team
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|UTSKRIVNINGSRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    upsert:
+      - resource: CareTeam
+        match: "true"
+        set:
+          subject: "%patient_reference"
+          participant:
+            for_each: Bundle.entry.resource.ofType(PractitionerRole)
+            role: "%item.code"
+            member: "%item.practitioner"
+)");
+    auto loaded = load(dir.path(), {});
+    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+    auto input = *json::parse(R"({"resourceType":"Bundle","type":"message","entry":[
+      {"resource":{"resourceType":"MessageHeader","eventCoding":{"system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"UTSKRIVNINGSRAPPORT"},"source":{"endpoint":"urn:x"}}},
+      {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]}},
+      {"resource":{"resourceType":"PractitionerRole","practitioner":{"identifier":{"system":"urn:oid:2.16.578.1.12.4.1.4.4","value":"1"}},"code":[{"text":"nurse"}]}},
+      {"resource":{"resourceType":"PractitionerRole","practitioner":{"identifier":{"system":"urn:oid:2.16.578.1.12.4.1.4.4","value":"2"}},"code":[{"text":"secretary"}]}}]})").value;
+    Input in;
+    in.resource = &input;
+    in.message_id = "m";
+    auto outcome = apply(*loaded.rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
+    ASSERT_TRUE(outcome.ok) << outcome.error;
+    ASSERT_EQ(outcome.changes.size(), 1u);
+    const auto* participants = outcome.changes[0].resource.find("participant");
+    ASSERT_NE(participants, nullptr);
+    ASSERT_EQ(participants->items().size(), 2u);
+    EXPECT_EQ(json::write(*participants->items()[1].find("role")), R"([{"text":"secretary"}])");
+    EXPECT_EQ(*participants->items()[1].find("member")->find("identifier")->string_at("value"), "2");
+}
+
+TEST(MappingForEach, ItemIsTypedFromTheExpression) {
+    RuleDir dir;
+    dir.write("r.yaml", R"(rules:
+  - rule: team
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|UTSKRIVNINGSRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    upsert:
+      - resource: CareTeam
+        match: "true"
+        set:
+          participant:
+            for_each: Bundle.entry.resource.ofType(PractitionerRole)
+            member: "%item.practitionr"
+)");
+    auto loaded = load(dir.path(), {});
+    ASSERT_EQ(loaded.errors.size(), 1u);
+    EXPECT_NE(loaded.errors[0].message.find("'practitionr' is no element of PractitionerRole"), std::string::npos)
+        << loaded.errors[0].to_string();
+}
+
+}  // namespace
+}  // namespace helsebro::mapping
