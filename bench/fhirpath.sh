@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-500}
-peer_version=4.11.0  # the latest 4.x; it needs node >= 20
+peer_version=5.2.2  # the latest; it needs node >= 20 (Debian 12 with NodeSource, as here)
 suite=../shared/conformance/fhir-test-cases/r4
 run=bench/.run/fhirpath
 
