@@ -110,6 +110,18 @@ void put(json::Value& object, std::string_view name, std::vector<json::Value> va
     object.set(name, std::move(array));
 }
 
+// The identify_by key of one element, as text ("" when it has none).
+std::string element_key(const fp::Expression& identify_by, const json::Value& element, const ResolvedPath& r,
+                        const fp::Environment& env) {
+    const fp::Item item(fp::Node{&element, nullptr, r.type == "BackboneElement" || r.type == "Element" ? "BackboneElement" : r.type,
+                                 r.parent});
+    auto result = identify_by.evaluate(item, env);
+    if (!result.items) throw ApplyError{"evaluating identify_by '" + identify_by.text() + "' failed: " + result.error.message};
+    std::string key;
+    for (const auto& k : *result.items) key += json::write(k.to_json()) + "\n";
+    return key;
+}
+
 }  // namespace
 
 json::Value build_object(const Value& value, const json::Value& input, const fp::Environment& env) {
@@ -222,10 +234,20 @@ void assign(json::Value& record, std::string_view record_type, const Assignment&
     }
     json::Value* existing = at->find(name);
     if (!existing) existing = &at->set(name, json::Value::array());
+    const auto* identify_by = a.value.kind == Value::Kind::object && a.value.identify_by ? &*a.value.identify_by : nullptr;
     for (auto& v : values) {
-        const auto& items = existing->items();
-        if (std::none_of(items.begin(), items.end(), [&](const json::Value& e) { return same(e, v); }))
-            existing->push_back(std::move(v));
+        auto& items = existing->items();
+        if (std::any_of(items.begin(), items.end(), [&](const json::Value& e) { return same(e, v); })) continue;
+        if (identify_by) {
+            const std::string key = element_key(*identify_by, v, r, env);
+            auto same_key = std::find_if(items.begin(), items.end(),
+                                         [&](const json::Value& e) { return element_key(*identify_by, e, r, env) == key; });
+            if (!key.empty() && same_key != items.end()) {
+                *same_key = std::move(v);
+                continue;
+            }
+        }
+        existing->push_back(std::move(v));
     }
     if (existing->items().empty()) at->erase(name);
 }

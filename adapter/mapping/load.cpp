@@ -340,9 +340,15 @@ private:
                 const auto types = v.for_each ? v.for_each->result_types() : std::vector<std::string>{};
                 inner.add("item", types.size() == 1 ? types.front() : "");
             }
+            // identify_by: what makes an appended element the same one again (an activity's
+            // reference, a participant's member), so a changed one replaces it instead of piling up.
+            if (auto id = n["identify_by"]) {
+                Scope on_element = inner;
+                v.identify_by = expression(id, "'identify_by'", parent, on_element);
+            }
             for (const auto& kv : n) {
                 const std::string key = kv.first.as<std::string>("");
-                if (key == "for_each") continue;
+                if (key == "for_each" || key == "identify_by") continue;
                 auto resolved = resolve_path(parent, key);
                 if (!resolved.error.empty()) {
                     error(kv.first.Mark(), resolved.error, resolved.hint);

@@ -28,6 +28,7 @@ struct Value {
     fhir::json::Value literal;
     std::vector<std::pair<ResolvedPath, Value>> parts;  // object: element path (resolved at load) -> value
     std::optional<fp::Expression> for_each;            // object: one element per item, as %item
+    std::optional<fp::Expression> identify_by;         // object appended: an element with the same key is replaced
     std::vector<Value> items;                          // list
 };
 

@@ -311,3 +311,60 @@ TEST(MappingForEach, ItemIsTypedFromTheExpression) {
 
 }  // namespace
 }  // namespace helsebro::mapping
+
+namespace helsebro::mapping {
+namespace {
+
+TEST(MappingIdentifyBy, AChangedElementReplacesTheOneWithItsKey) {
+    RuleDir dir;
+    dir.write("r.yaml", R"y(rules:
+  - rule: activities
+    when:
+      resource: ServiceRequest
+    patient: subject
+    upsert:
+      - resource: CarePlan
+        match: "true"
+        create:
+          status: "'active'"
+          intent: "'plan'"
+          subject: "%patient_reference"
+        append:
+          activity:
+            identify_by: detail.code.coding.code
+            detail:
+              code:
+                coding:
+                  system: "'urn:helsebro:test'"
+                  code: "id"
+              status: "iif(status = 'active', 'in-progress', 'not-started')"
+)y");
+    auto loaded = load(dir.path(), {});
+    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+    auto request = [&](const char* status) {
+        return *json::parse(std::string(R"({"resourceType":"ServiceRequest","id":"sr1","status":")") + status +
+                            R"(","intent":"order","subject":{"identifier":{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr +
+                            R"("}}})").value;
+    };
+    auto first_input = request("draft");
+    Input in;
+    in.kind = Input::Kind::resource;
+    in.resource = &first_input;
+    in.message_id = "m1";
+    auto first = apply(*loaded.rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
+    ASSERT_TRUE(first.ok) << first.error;
+    auto plan = first.changes[0].resource;
+
+    auto second_input = request("active");
+    in.resource = &second_input;
+    in.message_id = "m2";
+    auto second = apply(*loaded.rules, in, [&](const PatientKey&) { return std::vector<json::Value>{plan}; });
+    ASSERT_TRUE(second.ok) << second.error;
+    ASSERT_EQ(second.changes.size(), 1u);
+    const auto* activities = second.changes[0].resource.find("activity");
+    ASSERT_EQ(activities->items().size(), 1u);  // replaced, not added
+    EXPECT_EQ(*activities->items()[0].find("detail")->string_at("status"), "in-progress");
+}
+
+}  // namespace
+}  // namespace helsebro::mapping
