@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS resource_version (
     message_id   INTEGER NOT NULL REFERENCES message(id),
     PRIMARY KEY (type, id, version)
 );  -- a rowid table: bodies are large, and WITHOUT ROWID suits only small rows
+-- What one request wrote, for the processing stage (which reads it back once per request).
+CREATE INDEX IF NOT EXISTS resource_version_by_message ON resource_version (message_id);
 
 -- Identifiers of the current versions, for conditional create and linking by national identifier.
 CREATE TABLE IF NOT EXISTS resource_identifier (

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <limits>
 #include <stdexcept>
 
@@ -247,6 +249,10 @@ std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
 }
 
 void IndexWriter::remove_rows(const ResourceVersion& v, std::int64_t key) {
+    // A version written earlier in this batch may still have rows waiting: in the table first.
+    if (std::any_of(pending_.begin() + static_cast<std::ptrdiff_t>(flushed_), pending_.end(),
+                    [&](const Pending& p) { return p.key == key && p.type == v.type; }))
+        flush(/*in_job=*/true);
     std::string encoded;
     {
         Use s(current_rows_);
@@ -275,13 +281,45 @@ void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const Sear
         s->bind(6, std::int64_t{v.deleted}).bind_blob(7, encoded);
         s->run();
     }
-    for (const auto& row : rows.rows) {
-        Use s(insert_row_);
-        s->bind(1, v.type).bind(2, row.param);
-        bind_column(insert_row_, 3, row.a);
-        s->bind(4, row.b).bind(5, key);
-        s->run();
+    for (const auto& row : rows.rows) pending_.push_back({v.type, row, key});
+}
+
+void IndexWriter::insert(const Pending& p) {
+    Use s(insert_row_);
+    s->bind(1, p.type).bind(2, p.row.param);
+    bind_column(insert_row_, 3, p.row.a);
+    s->bind(4, p.row.b).bind(5, p.key);
+    s->run();
+}
+
+void IndexWriter::flush(bool in_job) {
+    auto first = pending_.begin() + static_cast<std::ptrdiff_t>(flushed_);
+    // The table's order: neighbours share pages, so the batch touches each page once. Not inside
+    // a job: job_rolled_back() finds the job's own rows by their place at the end.
+    if (!in_job) {
+        std::sort(first, pending_.end(), [](const Pending& x, const Pending& y) {
+            return std::tie(x.type, x.row.param, x.row.a, x.row.b, x.key) <
+                   std::tie(y.type, y.row.param, y.row.a, y.row.b, y.key);
+        });
     }
+    for (auto it = first; it != pending_.end(); ++it) insert(*it);
+    flushed_ = pending_.size();
+}
+
+void IndexWriter::job_started() {
+    job_pending_ = pending_.size();
+    job_flushed_ = flushed_;
+}
+
+void IndexWriter::batch_ended() {
+    pending_.clear();
+    flushed_ = job_pending_ = job_flushed_ = 0;
+}
+
+void IndexWriter::job_rolled_back() {
+    // ROLLBACK TO undid whatever this job inserted, earlier jobs' rows flushed meanwhile included.
+    pending_.resize(job_pending_);
+    flushed_ = job_flushed_;
 }
 
 std::size_t backfill_search_index(sqlite::Connection& db) {
@@ -304,6 +342,7 @@ std::size_t backfill_search_index(sqlite::Connection& db) {
         current_rowid = all.int64(0);
     }
     flush();
+    writer.flush(/*in_job=*/false);
     return resources;
 }
 

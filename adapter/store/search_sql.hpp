@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -15,18 +14,40 @@
 
 namespace helsebro::store {
 
+// Writes index rows on the writer's connection. A version's search_resource row is written at
+// once; its search_index rows wait until the batch is about to commit (flush()), then go in sorted
+// by the index's key. Inserted one job at a time, inside each job's SAVEPOINT, the rows landed on
+// a different page each and every page was copied to the savepoint's journal: that was most of
+// the writer's time. Still one transaction: the rows commit with their versions or not at all.
 class IndexWriter {
 public:
     explicit IndexWriter(sqlite::Connection& db);
     // Makes `index` what `v` is found by. `rowid`: of v's row in resource_version, just inserted.
     void write(const ResourceVersion& v, std::int64_t rowid, const SearchIndex& index);
+    // Inserts the rows still waiting: before COMMIT, and before anything reads search_index
+    // (`in_job`: from inside a job, which may yet roll back).
+    void flush(bool in_job);
+    // Around each job: what a job that rolls back leaves waiting is what waited before it.
+    void job_started();
+    void job_rolled_back();
+    // After COMMIT or ROLLBACK of the batch: nothing waits any more.
+    void batch_ended();
 
 private:
-    std::int64_t key_of(const ResourceVersion& v, std::int64_t rowid);
+    struct Pending {
+        std::string type;
+        IndexRow row;
+        std::int64_t key;
+    };
 
+    std::int64_t key_of(const ResourceVersion& v, std::int64_t rowid);
     void remove_rows(const ResourceVersion& v, std::int64_t key);
+    void insert(const Pending& p);
 
     sqlite::Statement first_version_, current_rows_, upsert_resource_, delete_row_, insert_row_;
+    std::vector<Pending> pending_;
+    std::size_t flushed_ = 0;  // pending_[0, flushed_) are in the table (inside this transaction)
+    std::size_t job_pending_ = 0, job_flushed_ = 0;  // both at the start of the current job
 };
 
 // Indexes every resource of a database made before search existed: its current versions only.

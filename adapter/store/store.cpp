@@ -160,15 +160,27 @@ public:
 
     Connection& db() { return db_; }
     void begin() { Use(begin_)->run(); }
-    void commit() { Use(commit_)->run(); }
+    void commit() {
+        Use(commit_)->run();
+        index_.batch_ended();
+    }
+    // Outside every job's SAVEPOINT, just before COMMIT: the batch's search rows, in one sorted go.
+    void flush_index() { index_.flush(/*in_job=*/false); }
     void rollback() {
+        index_.batch_ended();
         if (!sqlite3_get_autocommit(db_.handle())) Use(rollback_)->run();
     }
     void savepoint() { Use(savepoint_)->run(); }
-    void rollback_to() { Use(rollback_to_)->run(); }
+    void rollback_to() {
+        Use(rollback_to_)->run();
+        index_.job_rolled_back();
+    }
     void release() { Use(release_)->run(); }
     bool in_transaction() const { return !sqlite3_get_autocommit(db_.handle()); }
-    void start_job() { now_ = now_instant(); }
+    void start_job() {
+        now_ = now_instant();
+        index_.job_started();
+    }
 
     std::int64_t record_message(const ReceivedMessage& m) override {
         Use s(insert_message_);
@@ -237,7 +249,10 @@ public:
         s->run();
     }
 
-    SearchPage search(const SearchQuery& query) override { return search_.run(query); }
+    SearchPage search(const SearchQuery& query) override {
+        index_.flush(/*in_job=*/true);  // what this batch wrote so far, this job's included
+        return search_.run(query);
+    }
 
     const std::string& now() override { return now_; }
 
@@ -587,6 +602,7 @@ void Store::Impl::run_batch(std::vector<Pending>& batch) {
             if (!ok) writer->rollback_to();
             writer->release();
         }
+        writer->flush_index();
         committing = clock::now();
         writer->commit();
         committed = true;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,41 @@ TEST(StoreSearch, AJobSeesItsOwnWrites) {
         return true;
     }));
     EXPECT_EQ(found, (std::vector<std::string>{"x"}));
+}
+
+// Index rows wait for the end of the batch; a job that rolls back must take exactly its own along.
+TEST(StoreSearch, AJobRolledBackInABatchLeavesTheOthersIndexed) {
+    test::ScratchStore s;
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    std::promise<void> started;
+    s.store->submit([&](Tx&) { started.set_value(); return gate.wait_for(test::deadline) == std::future_status::ready; },
+                    [](bool) {});
+    started.get_future().wait();
+    auto put_in = [](Tx& tx, const std::string& id, std::int64_t version, const std::string& status) {
+        tx.put_version(ResourceVersion{"CarePlan", id, version, tx.now(), false, care_plan(id, status, by_reference("p"))},
+                       test::record(tx), {});
+    };
+    std::vector<std::future<void>> done;
+    auto submit = [&](store::Job job) {
+        auto p = std::make_shared<std::promise<void>>();
+        done.push_back(p->get_future());
+        s.store->submit(std::move(job), [p](bool) { p->set_value(); });
+    };
+    std::size_t seen_in_job = 0;
+    submit([&](Tx& tx) { put_in(tx, "x", 1, "active"); return true; });
+    submit([&](Tx& tx) {
+        put_in(tx, "x", 2, "revoked");
+        seen_in_job = tx.search(query("CarePlan", {store::token("status", "", "revoked")})).resources.size();
+        return false;
+    });
+    submit([&](Tx& tx) { put_in(tx, "y", 1, "active"); return true; });
+    release.set_value();
+    for (auto& f : done) ASSERT_EQ(f.wait_for(test::deadline), std::future_status::ready);
+    EXPECT_EQ(seen_in_job, 1u) << "a job sees its own rows";
+    EXPECT_EQ(ids(s.store->search(query("CarePlan", {store::token("status", "", "active")}))),
+              (std::vector<std::string>{"x", "y"}));
+    EXPECT_TRUE(ids(s.store->search(query("CarePlan", {store::token("status", "", "revoked")}))).empty());
 }
 
 TEST(StoreSearch, APreparedIndexIsWhatGetsWritten) {
