@@ -119,7 +119,7 @@ void setup_logging(const std::string& level) {
     spdlog::set_default_logger(logger);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
     spdlog::set_level(spdlog::level::from_str(level));
-    for (const char* name : {"http", "store", "ingress", "auth"}) spdlog::register_logger(logger->clone(name));
+    for (const char* name : {"http", "store", "ingress", "auth", "processing", "admin"}) spdlog::register_logger(logger->clone(name));
 }
 
 std::shared_ptr<const config::Config> load_or_report(const std::string& path) {
