@@ -154,7 +154,7 @@ private:
         for (const auto& [name, expr] : rule.let) env.variables.emplace_back(name, evaluate(expr, input, env, "'let'"));
         if (rule.keep) keep(rule, *key, *patient, input, env);
         for (std::size_t i = 0; i < rule.upserts.size(); ++i)
-            upsert(rule, i, *key, *patient, input, env, scratch);
+            upsert(rule, i, *key, *patient, input, env);
         for (std::size_t i = 0; i < rule.sends.size(); ++i) send(rule, i, input, env);
         outcome_.rules_applied.push_back(rule.name);
         where_.clear();
@@ -200,7 +200,7 @@ private:
     }
 
     void upsert(const Rule& rule, std::size_t index, const PatientKey& key, PatientState& patient, const json::Value& input,
-                fp::Environment& env, std::deque<json::Value>& scratch) {
+                fp::Environment& env) {
         const Upsert& u = rule.upserts[index];
         json::Value* existing = find_match(u, patient, env);
         if (u.when) {
@@ -216,10 +216,10 @@ private:
         if (!existing) {
             record.set("resourceType", json::Value::string(u.resource));
             record.set("id", json::Value::string(derived_id(input_.get().message_id, rule.name, index, key.value)));
-            for (const auto& a : u.create) assign(record, u.resource, a, Mode::set, input, env);
+            for (const auto& a : u.create) assign(record, a, Mode::set, input, env);
         }
-        for (const auto& a : u.set) assign(record, u.resource, a, Mode::set, input, env);
-        for (const auto& a : u.append) assign(record, u.resource, a, Mode::append, input, env);
+        for (const auto& a : u.set) assign(record, a, Mode::set, input, env);
+        for (const auto& a : u.append) assign(record, a, Mode::append, input, env);
         fhir::order_by_definition(record);
         const bool changed = !existing || !same(record, *existing);
         json::Value* current = existing;
@@ -233,7 +233,6 @@ private:
             outcome_.changes.push_back(std::move(change));
         }
         if (!u.as.empty()) env.variables.emplace_back(u.as, fp::Collection{fp::Item::resource(*current)});
-        (void)scratch;
     }
 
     // A received resource held as the patient's data: known by the sender's id for it (or its first

@@ -216,9 +216,8 @@ std::vector<json::Value> build(const Value& value, std::string_view type, std::s
     return out;
 }
 
-void assign(json::Value& record, std::string_view record_type, const Assignment& a, Mode mode,
+void assign(json::Value& record, const Assignment& a, Mode mode,
             const json::Value& input, const fp::Environment& env) {
-    (void)record_type;
     const ResolvedPath& r = a.path;
     std::vector<json::Value> values = build(a.value, r.type, r.parent, input, env);
     json::Value* at = &record;

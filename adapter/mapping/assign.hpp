@@ -22,8 +22,8 @@ std::vector<fhir::json::Value> build(const Value& value, std::string_view type, 
                                      const fhir::json::Value& input, const fp::Environment& env);
 
 enum class Mode { set, append };
-// Writes the assignment's values at its path in `record` (a resource of type `record_type`).
-void assign(fhir::json::Value& record, std::string_view record_type, const Assignment& a, Mode mode,
+// Writes the assignment's values at its path in `record`.
+void assign(fhir::json::Value& record, const Assignment& a, Mode mode,
             const fhir::json::Value& input, const fp::Environment& env);
 
 // A Reference to a resource as shared records hold them: by its Norwegian identifier when it has
