@@ -250,7 +250,9 @@ private:
                              std::string(ids->items()[0].string_at("value").value_or(""));
             if (source.empty()) source = json::write(*n->value);
             json::Value record = *n->value;
-            record.set("id", json::Value::string(derived_id("keep", input_.get().sender, 0, type + "/" + source)));
+            // The patient is part of the name: two patients' resources with the same text (or id)
+            // from one sender must never become one record.
+            record.set("id", json::Value::string(derived_id("keep", input_.get().sender, 0, key.system + "|" + key.value + "/" + type + "/" + source)));
             record.erase("meta");
             rewrite_references(record, input);
             fhir::order_by_definition(record);

@@ -4,7 +4,8 @@
 
 local template, token
 local counter = 0
-local thread_id = 0
+-- thread_id is a global: thread:set() writes the thread's globals, which a local would hide (and
+-- every thread would then post the same patients, answered as replays).
 local threads = {}
 local next_id = 0
 
@@ -59,7 +60,7 @@ end
 
 function request()
   counter = counter + 1
-  local n = thread_id * 1000000 + counter
+  local n = (thread_id or 0) * 1000000 + counter
   local body = template:gsub("{{FNR}}", synthetic_fnr(n)):gsub("{{N}}", string.format("%04x", n % 65536))
   return wrk.format(nil, nil, nil, body)
 end
