@@ -27,22 +27,22 @@ const Command serve_cmd{
      {"--listen", "HOST:PORT", "Listen here instead of http.listen (port 0: any free port).", false},
      {"--data-dir", "DIR", "Keep data here instead of store.data_dir.", false}},
     "SIGTERM or SIGINT stops it gracefully: no new connections, requests in flight finish, the store\n"
-    "closes cleanly. Under systemd (Type=notify) it reports READY=1 once it listens."};
+    "closes cleanly. Under systemd (Type=notify) it reports READY=1 once it listens.", ""};
 
 const Command check_cmd{"check-config",
                         "Load a configuration the way `serve` does and report every problem, without "
                         "starting anything. Exit 0 when it is valid, 1 otherwise.",
                         {{"--config", "FILE", "The YAML configuration to check.", true}},
-                        {}};
+                        {}, ""};
 
 const Command reference_cmd{"config-reference", "Print every configuration option with its type, default and meaning.",
-                            {}, {}};
+                            {}, {}, ""};
 
 const Command hash_cmd{"hash-token",
                        "Read a client's bearer token from standard input and print its SHA-256, the form in "
                        "which auth.clients[].token_sha256 keeps it.",
                        {},
-                       "Example: head -c 32 /dev/urandom | base64 | tr -d '\\n=' | tee token.txt | helsebro hash-token"};
+                       "Example: head -c 32 /dev/urandom | base64 | tr -d '\\n=' | tee token.txt | helsebro hash-token", ""};
 
 const Command validate_cmd{"validate",
                            "Validate FHIR R4 JSON files and print an OperationOutcome for each (a collection "
@@ -93,9 +93,9 @@ const Command map_cmd{
      {"--dry-run", "INPUT", "The input: a message Bundle or a resource, JSON or XML.", true},
      {"--sender", "ID", "Apply the rules as if this client had sent it (default: dry-run).", false},
      {"--records", "FILE", "A collection Bundle of what Helsebro holds for the patient before.", false}},
-    "Exit 0 when the rules applied, 1 when they failed on this input, 2 when something could not be loaded."};
+    "Exit 0 when the rules applied, 1 when they failed on this input, 2 when something could not be loaded.", ""};
 
-const Command version_cmd{"version", "Print the version.", {}, {}};
+const Command version_cmd{"version", "Print the version.", {}, {}, ""};
 
 const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd, &fhirpath_cmd, &test_mappings_cmd, &map_cmd,
                                            &reference_cmd, &hash_cmd,  &version_cmd};

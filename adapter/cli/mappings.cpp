@@ -33,25 +33,10 @@ std::shared_ptr<const mapping::RuleSet> report(const std::string& dir, mapping::
 }
 
 std::optional<json::Value> read_resource(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        std::cerr << "helsebro map: cannot read " << path << "\n";
-        return std::nullopt;
-    }
-    std::ostringstream s;
-    s << in.rdbuf();
-    const std::string text = s.str();
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && text[first] == '<') {
-        auto parsed = fhir::xml::parse(text);
-        if (!parsed.value) std::cerr << path << ":" << parsed.error.line << ": " << parsed.error.message << "\n";
-        return std::move(parsed.value);
-    }
-    json::ParseLimits limits;
-    limits.max_depth = 512;
-    auto parsed = json::parse(text, limits);
-    if (!parsed.value) std::cerr << path << ":" << parsed.error.line << ":" << parsed.error.column << ": " << parsed.error.message << "\n";
-    return std::move(parsed.value);
+    std::string error;
+    auto value = mapping::read_resource_file(path, error);
+    if (!value) std::cerr << "helsebro map: " << error << "\n";
+    return value;
 }
 
 }  // namespace

@@ -277,7 +277,7 @@ private:
         }
         if (!v.is_object()) return;
         if (auto ref = v.string_at("reference")) {
-            if (const json::Value* target = resolve_in(input, *ref)) {
+            if (const json::Value* target = in_bundle(*ref, input)) {
                 try {
                     json::Value by_identifier = reference_to(*target);
                     if (by_identifier.find("identifier")) {
@@ -290,20 +290,6 @@ private:
             }
         }
         for (auto& [k, member] : v.members()) rewrite_references(member, input);
-    }
-
-    static const json::Value* resolve_in(const json::Value& input, std::string_view ref) {
-        const json::Value* entries = input.find("entry");
-        if (!entries || !entries->is_array()) return nullptr;
-        for (const auto& e : entries->items()) {
-            const json::Value* r = e.find("resource");
-            if (!r) continue;
-            if (e.string_at("fullUrl") == ref) return r;
-            auto type = r->string_at("resourceType");
-            auto id = r->string_at("id");
-            if (type && id && ref == std::string(*type) + "/" + std::string(*id)) return r;
-        }
-        return nullptr;
     }
 
     // Rules must not write what intake would refuse.

@@ -101,6 +101,10 @@ struct Outcome {
     fhir::json::Value to_json() const;  // what `helsebro map --dry-run` prints
 };
 
+// A resource or Bundle from a file, FHIR JSON or XML (told from the first character); nullopt with
+// `error` set ("file:line: why") when it cannot be read.
+std::optional<fhir::json::Value> read_resource_file(const std::string& path, std::string& error);
+
 // The inputs a request file gives, as the processing stage makes them from a stored request: a
 // message Bundle is one input; a transaction or batch one per entry (with %bundle); any other
 // resource one. `base` gives sender, message id and time; the inputs point into `request`.

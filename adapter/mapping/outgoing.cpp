@@ -66,7 +66,8 @@ const Recipient* by_identifiers(const json::Value& holder, const std::vector<Rec
     return nullptr;
 }
 
-// "Practitioner/123" or a fullUrl, looked up among the input Bundle's entries.
+}  // namespace
+
 const json::Value* in_bundle(std::string_view reference, const json::Value& input) {
     const json::Value* entries = input.find("entry");
     if (!entries || !entries->is_array()) return nullptr;
@@ -81,7 +82,6 @@ const json::Value* in_bundle(std::string_view reference, const json::Value& inpu
     return nullptr;
 }
 
-}  // namespace
 
 std::string derived_id(std::string_view message_id, std::string_view rule, std::size_t index, std::string_view salt) {
     std::string name;

@@ -27,6 +27,9 @@ struct MessageSpec {
 fhir::json::Value message_bundle(const MessageSpec& spec, const fp::Collection& focus, const fp::Collection& include,
                                  const fhir::json::Value& input);
 
+// The entry of the input Bundle a reference names: by fullUrl, or "Type/id"; nullptr when none.
+const fhir::json::Value* in_bundle(std::string_view reference, const fhir::json::Value& input);
+
 // The address-book entry a Reference, Identifier, Practitioner, PractitionerRole or Organization
 // names (by HER-id, organisation number or HPR number); references are first resolved in `input`.
 const Recipient* find_recipient(const fp::Item& item, const std::vector<Recipient>& book, const fhir::json::Value& input);

@@ -15,7 +15,9 @@ namespace json = fhir::json;
 // Tests run at a fixed instant, so dates the rules compute are part of the expected outcome.
 const auto test_now = std::chrono::sys_days{std::chrono::year{2026} / 1 / 15} + std::chrono::hours{12};
 
-std::optional<json::Value> read_resource(const std::string& path, std::string& error) {
+}  // namespace
+
+std::optional<json::Value> read_resource_file(const std::string& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         error = "cannot read " + path;
@@ -36,6 +38,8 @@ std::optional<json::Value> read_resource(const std::string& path, std::string& e
     if (!parsed.value) error = path + ":" + std::to_string(parsed.error.line) + ": " + parsed.error.message;
     return std::move(parsed.value);
 }
+
+namespace {
 
 // The first place two outcomes differ, as a path ("records[0].resource.activity[1]").
 std::string first_difference(const json::Value& want, const json::Value& got, const std::string& path) {
@@ -87,11 +91,11 @@ void pretty(const json::Value& v, std::string& out, int indent) {
 
 std::optional<std::string> run_one(const RuleSet& rules, const Test& t, bool update) {
     std::string error;
-    auto input = read_resource(t.input, error);
+    auto input = read_resource_file(t.input, error);
     if (!input) return error;
     std::vector<json::Value> held;
     if (!t.records.empty()) {
-        auto records = read_resource(t.records, error);
+        auto records = read_resource_file(t.records, error);
         if (!records) return error;
         if (const json::Value* entries = records->find("entry"); entries && entries->is_array())
             for (const auto& e : entries->items())
@@ -112,7 +116,7 @@ std::optional<std::string> run_one(const RuleSet& rules, const Test& t, bool upd
         std::ofstream(t.expect, std::ios::binary) << text << "\n";
         return std::nullopt;
     }
-    auto want = read_resource(t.expect, error);
+    auto want = read_resource_file(t.expect, error);
     if (!want) return error + " (write it with: helsebro test-mappings --update)";
     if (auto d = first_difference(*want, got, "outcome"); !d.empty()) {
         std::string detail = outcome.ok ? "" : " (the rules failed: " + outcome.error + ")";

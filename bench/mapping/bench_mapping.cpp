@@ -38,31 +38,15 @@
 
 #include "adapter/mapping/mapping.hpp"
 #include "fhir/json.hpp"
+#include "tests/support/norwegian.hpp"  // the synthetic test-identity convention
 #include "fhir/validate.hpp"
 
 using namespace helsebro;
+using testing::fnr_check_digits;
 namespace json = fhir::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// As tests/support/norwegian.hpp (a bench is no test; the convention is the same).
-std::string fnr_check_digits(const std::string& nine) {
-    static constexpr int w1[] = {3, 7, 6, 1, 8, 9, 4, 5, 2};
-    static constexpr int w2[] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
-    int s = 0;
-    for (int i = 0; i < 9; ++i) s += (nine[i] - '0') * w1[i];
-    int k1 = 11 - s % 11;
-    if (k1 == 11) k1 = 0;
-    if (k1 == 10) return {};
-    s = 0;
-    for (int i = 0; i < 9; ++i) s += (nine[i] - '0') * w2[i];
-    s += k1 * w2[9];
-    int k2 = 11 - s % 11;
-    if (k2 == 11) k2 = 0;
-    if (k2 == 10) return {};
-    return std::to_string(k1) + std::to_string(k2);
-}
 
 // The n-th synthetic fødselsnummer, the same sequence as bench/wrk/discharge.lua.
 std::string synthetic_fnr(long n) {
