@@ -53,8 +53,8 @@ ReloadResult Rules::reload() {
 }
 
 AdminApi::AdminApi(const auth::Authenticator& auth, std::vector<std::string> admins, Rules& rules,
-                   const processing::Processor& processor)
-    : auth_(auth), admins_(std::move(admins)), rules_(rules), processor_(processor) {}
+                   const processing::Processor& processor, const store::Store& store)
+    : auth_(auth), admins_(std::move(admins)), rules_(rules), processor_(processor), store_(store) {}
 
 std::optional<http::Response> AdminApi::check_head(http::Request& head) const {
     auto who = auth_.authenticate(head.header("authorization"));
@@ -97,6 +97,21 @@ http::Response AdminApi::handle(const http::Request& request) {
         body.set("waiting", json::Value::number(std::to_string(s.waiting)));
         body.set("record_changes", json::Value::number(std::to_string(s.changes)));
         body.set("messages_queued", json::Value::number(std::to_string(s.messages)));
+        // What waits and why; the reasons name rules and places, never patients (errors are
+        // written so), and the patients column is left out.
+        json::Value waiting = json::Value::array();
+        for (const auto& u : store_.unfinished(100)) {
+            json::Value w = json::Value::object();
+            w.set("message", json::Value::number(std::to_string(u.message_id)));
+            w.set("state", json::Value::string(u.state));
+            w.set("kind", json::Value::string(u.kind));
+            w.set("sender", json::Value::string(u.sender));
+            w.set("received_at", json::Value::string(u.received_at));
+            w.set("rule_set", json::Value::string(u.rule_set));
+            if (!u.error.empty()) w.set("error", json::Value::string(u.error));
+            waiting.push_back(std::move(w));
+        }
+        body.set("unfinished", std::move(waiting));
         http::Response r = reply(200, body);
         r.headers.front().value = "application/json";
         return r;

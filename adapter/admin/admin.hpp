@@ -1,7 +1,8 @@
 // The admin API at /admin, for the clients the config names as administrators:
 //   POST /admin/mappings/reload   load mappings.dir again; 200 with the new version, or 422 with
 //                                 every load error (the rules in force stay)
-//   GET  /admin/processing        what the processing stage has done, and the rule set in force
+//   GET  /admin/processing        what the processing stage has done, the rule set in force, and
+//                                 the messages that wait (failed, or behind a failed one) with why
 // Every call is logged with the client's id.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include "adapter/http/http.hpp"
 #include "adapter/mapping/mapping.hpp"
 #include "adapter/processing/processing.hpp"
+#include "adapter/store/store.hpp"
 
 namespace helsebro::admin {
 
@@ -43,7 +45,7 @@ private:
 class AdminApi {
 public:
     AdminApi(const auth::Authenticator& auth, std::vector<std::string> admins, Rules& rules,
-             const processing::Processor& processor);
+             const processing::Processor& processor, const store::Store& store);
     static bool is_admin_path(std::string_view target) { return target.starts_with("/admin/") || target == "/admin"; }
     std::optional<http::Response> check_head(http::Request& head) const;
     http::Response handle(const http::Request& request);
@@ -53,6 +55,7 @@ private:
     std::vector<std::string> admins_;
     Rules& rules_;
     const processing::Processor& processor_;
+    const store::Store& store_;
 };
 
 }  // namespace helsebro::admin

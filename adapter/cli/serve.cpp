@@ -100,7 +100,7 @@ int serve(std::shared_ptr<const config::Config> config) {
     store->on_commit([&processor] { processor.notify(); });
     processor.start();
     const auth::Authenticator authenticator(clients);
-    admin::AdminApi admin_api(authenticator, config->admin.clients, rules, processor);
+    admin::AdminApi admin_api(authenticator, config->admin.clients, rules, processor, *store);
 
     http::ServerOptions options = server_options(*config);
     options.on_stopping = [] { sd_notify(0, "STOPPING=1\nSTATUS=stopping: finishing requests in flight"); };

@@ -98,6 +98,7 @@ struct Reader {
     Statement written_by;
     Statement patient_records;
     Statement blocked;
+    Statement unfinished;
     Statement outbox_size;
 
     Reader(const std::string& path, unsigned busy_ms)
@@ -118,6 +119,10 @@ struct Reader {
                           "(SELECT max(version) FROM resource_version w WHERE w.type = p.type AND w.id = p.id) "
                           "WHERE p.system = ?1 AND p.value = ?2 AND v.deleted = 0"),
           blocked(db, "SELECT patients FROM processing WHERE state <> 'done'"),
+          unfinished(db,
+                     "SELECT p.message_id, p.state, p.rule_set, p.error, p.updated_at, m.kind, m.sender, m.received_at "
+                     "FROM processing p JOIN message m ON m.id = p.message_id WHERE p.state <> 'done' "
+                     "ORDER BY p.message_id LIMIT ?1"),
           outbox_size(db, "SELECT count(*) FROM outbox") {}
 };
 
@@ -709,6 +714,18 @@ std::vector<ResourceVersion> Store::patient_records(std::string_view system, std
         s->bind(1, system).bind(2, value);
         std::vector<ResourceVersion> out;
         while (s->step()) out.push_back(version_from_row(r.patient_records));
+        return out;
+    });
+}
+
+std::vector<Store::Unfinished> Store::unfinished(std::size_t limit) const {
+    return impl_->with_reader([&](Reader& r) {
+        Use s(r.unfinished);
+        s->bind(1, static_cast<std::int64_t>(limit));
+        std::vector<Unfinished> out;
+        while (s->step())
+            out.push_back(Unfinished{r.unfinished.int64(0), r.unfinished.text(1), r.unfinished.text(2), r.unfinished.text(3),
+                                     r.unfinished.text(4), r.unfinished.text(5), r.unfinished.text(6), r.unfinished.text(7)});
         return out;
     });
 }

@@ -161,6 +161,12 @@ public:
     std::vector<ResourceVersion> patient_records(std::string_view system, std::string_view value) const;
     // "system|value" of the patients of failed and waiting messages.
     std::vector<std::string> blocked_patients() const;
+    // Messages the rules failed on or that wait behind one, oldest first: why, under which rules.
+    struct Unfinished {
+        std::int64_t message_id = 0;
+        std::string state, rule_set, error, updated_at, kind, sender, received_at;
+    };
+    std::vector<Unfinished> unfinished(std::size_t limit) const;
     std::size_t outbox_size() const;
 
     Stats stats() const;

@@ -162,6 +162,14 @@ TEST_F(Processing, AMessageTheRulesFailOnWaitsAndIsProcessedOnceTheyAreFixed) {
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_TRUE(eventually([](const auto& p) { return json_int(p, "failed") == 1 && json_int(p, "waiting") == 1; }));
     EXPECT_EQ(scalar("SELECT count(*) FROM resource_version WHERE type = 'CarePlan'"), 0);
+    // The administrator sees which messages wait and why, and nobody's fødselsnummer.
+    auto state = client->get("/admin/processing");
+    auto doc = parse_json(state.body);
+    ASSERT_EQ(json_size(doc, "unfinished"), 2u) << state.body;
+    EXPECT_EQ(json_string(doc, "unfinished[0].state"), "failed");
+    EXPECT_NE(json_string(doc, "unfinished[0].error").find("rule 'admission-plan' (rules.yaml:"), std::string::npos);
+    EXPECT_EQ(json_string(doc, "unfinished[1].state"), "waiting");
+    EXPECT_EQ(state.body.find(fnr), std::string::npos);
 
     write_rules(*daemon, rules_v1);
     ASSERT_EQ(client->post("/admin/mappings/reload", "").status, 200);
