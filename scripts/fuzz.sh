@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # SECONDS (default 60). Not part of the tests: run it by hand or in a nightly job.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress fuzz_validate fuzz_fhirpath)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_json fuzz_ingress fuzz_validate fuzz_fhirpath fuzz_mapping)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress fuzz_validate fuzz_fhirpath)
+[[ ${#targets[@]} -eq 0 ]] && targets=(fuzz_json fuzz_ingress fuzz_validate fuzz_fhirpath fuzz_mapping)
 
 scripts/install-deps.sh
 command -v clang++ >/dev/null || { apt-get install -y -qq clang >/dev/null; }
@@ -33,6 +33,8 @@ for t in "${targets[@]}"; do
     [[ -f $suite ]] && xmllint --xpath '//expression/text()' "$suite" 2>/dev/null \
       | awk -v dir="$corpus" 'NF { print > (dir "/suite-" NR) }' || true
   fi
+  # The shipped rules and the unit tests' rule files are the shapes to start from.
+  [[ $t == fuzz_mapping ]] && for f in mappings/*.yaml; do cp "$f" "$corpus/seed-$(basename "$f")"; done
   echo "== $t for ${seconds}s"
   mkdir -p build-fuzz/artifacts
   "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=65536 \

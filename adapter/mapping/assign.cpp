@@ -126,7 +126,7 @@ std::string element_key(const fp::Expression& identify_by, const json::Value& el
 
 json::Value build_object(const Value& value, const json::Value& input, const fp::Environment& env) {
     json::Value object = json::Value::object();
-    for (const auto& [r, part] : value.parts) {
+    for (const auto& [r, part] : value.parts) {  // Part: path, value
         json::Value* at = &object;
         for (std::size_t i = 0; i + 1 < r.names.size(); ++i) {
             json::Value* next = at->find(r.names[i]);

@@ -49,6 +49,17 @@ public:
         }
         if (root.IsNull()) return;
         if (!root.IsMap()) return error(root.Mark(), "a rule file is a map with settings, rules and tests");
+        // yaml-cpp throws on some odd shapes (a key asked of a scalar, a value of the wrong kind);
+        // a rule file must never take the daemon down on reload, so that too is a load error.
+        try {
+            contents(root);
+        } catch (const YAML::Exception& e) {
+            error(e.mark, "this part of the file has an unexpected shape: " + e.msg);
+        }
+    }
+
+private:
+    void contents(const YAML::Node& root) {
         check_keys(root, file_keys, "");
         if (auto s = root["settings"]) settings(s);
         if (auto r = root["rules"]) {
@@ -59,7 +70,6 @@ public:
         if (auto r = root["test_recipients"]) test_recipients(r);
     }
 
-private:
     const LoadOptions& options_;
     RuleSet& out_;
     std::string file_;
@@ -227,7 +237,7 @@ private:
         if (auto d = n["description"]) rule.description = d.as<std::string>("");
         when(n["when"], rule);
         Scope scope = base_scope(rule);
-        if (auto w = n["when"]; w && w["if"]) rule.condition = expression(w["if"], "'if'", scope.context, scope);
+        if (auto w = n["when"]; w && w.IsMap() && w["if"]) rule.condition = expression(w["if"], "'if'", scope.context, scope);
         if (auto p = n["patient"]) {
             rule.patient = expression(p, "'patient'", scope.context, scope);
             const auto& types = rule.patient ? rule.patient->result_types() : std::vector<std::string>{};
@@ -354,7 +364,7 @@ private:
                     error(kv.first.Mark(), resolved.error, resolved.hint);
                     continue;
                 }
-                if (auto x = value(kv.second, resolved.parent, inner)) v.parts.emplace_back(std::move(resolved), std::move(*x));
+                if (auto x = value(kv.second, resolved.parent, inner)) v.parts.push_back(Part{std::move(resolved), std::move(*x)});
             }
             return v;
         }

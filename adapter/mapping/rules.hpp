@@ -21,15 +21,22 @@ struct Origin {
 };
 
 // A value to write: an expression, a literal, an element built from named parts, or a list.
+struct Part;
 struct Value {
     enum class Kind { expression, literal, object, list };
     Kind kind = Kind::expression;
     std::optional<fp::Expression> expression;
     fhir::json::Value literal;
-    std::vector<std::pair<ResolvedPath, Value>> parts;  // object: element path (resolved at load) -> value
+    // A named struct, not a std::pair: a pair may not hold the type being defined (clang refuses).
+    std::vector<Part> parts;                           // object: element path (resolved at load) -> value
     std::optional<fp::Expression> for_each;            // object: one element per item, as %item
     std::optional<fp::Expression> identify_by;         // object appended: an element with the same key is replaced
     std::vector<Value> items;                          // list
+};
+
+struct Part {
+    ResolvedPath path;
+    Value value;
 };
 
 // One assignment: a JSON name path under the record, resolved against the model.

@@ -163,3 +163,22 @@ TEST(MappingLoad, EveryErrorOfAFileIsReportedAtOnce) {
 
 }  // namespace
 }  // namespace helsebro::mapping
+
+namespace helsebro::mapping {
+namespace {
+
+// Found by fuzz_mapping: yaml-cpp throws when a key is asked of a scalar; that must be a load
+// error (a reload of a bad file must never take the daemon down).
+TEST(MappingLoad, OddShapesAreLoadErrorsNotCrashes) {
+    for (const char* text : {"rules:\n  - rule: x\n    when: event\n", "rules:\n  - rule: x\n    when: [a, b]\n    patient: [1]\n",
+                             "settings: [1, 2]\nrules: {a: 1}\n", "rules:\n  - rule: [x]\n", "tests: 5\ntest_recipients: {id: 1}\n"}) {
+        RuleDir dir;
+        dir.write("rules.yaml", text);
+        auto loaded = load(dir.path(), options());
+        EXPECT_FALSE(loaded.rules) << text;
+        EXPECT_FALSE(loaded.errors.empty()) << text;
+    }
+}
+
+}  // namespace
+}  // namespace helsebro::mapping
