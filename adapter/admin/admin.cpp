@@ -38,7 +38,13 @@ void Rules::attach(processing::Processor* processor) { processor_ = processor; }
 
 ReloadResult Rules::reload() {
     std::lock_guard lock(reload_mutex_);
-    auto loaded = load_();
+    mapping::Loaded loaded;
+    try {
+        loaded = load_();
+    } catch (const std::exception& e) {
+        // Whatever goes wrong reading the new rules, the daemon and the rules in force stay.
+        loaded.errors.push_back(mapping::LoadError{"", 0, 0, std::string("the rules could not be read: ") + e.what(), {}});
+    }
     if (!loaded.rules) {
         for (const auto& e : loaded.errors) logger()->error("Mapping rules: {}", e.to_string());
         logger()->error("The new mapping rules were refused ({} problems); rule set {} stays in force.", loaded.errors.size(),
