@@ -32,6 +32,32 @@ struct Recipient {
     std::vector<std::string> her_ids;               // HER-ids (Adresseregisteret), digits
     std::vector<std::string> organization_numbers;  // 9 digits with a valid check digit
     std::vector<std::string> hpr_numbers;           // GPs whose messages it receives, digits
+
+    // How a message is handed over: POST [base]/$process-message (a FHIR message Bundle), POST
+    // [base] (a transaction Bundle), or each resource created/updated on its own.
+    enum class Style { process_message, transaction, create };
+    Style style = Style::process_message;
+
+    // The bearer token, read from `token_file` at load; empty: no Authorization header. A secret:
+    // never logged, never shown, never in an error message.
+    std::string token;
+    std::string token_file;  // where it came from, resolved against the config file's directory
+
+    unsigned timeout_seconds = 30;  // one whole exchange, connecting included
+    unsigned max_in_flight = 4;     // requests under way at once (the client's connections)
+
+    struct Tls {
+        std::string ca_file;                  // PEM bundle to trust; empty: the system store
+        std::string client_certificate_file;  // mutual TLS: both or neither
+        std::string client_key_file;
+        bool verify = true;  // false only for an endpoint on this machine
+    } tls;
+
+    struct Retry {
+        unsigned initial_delay_seconds = 1;  // before the first retry; doubling, full jitter
+        unsigned max_delay_seconds = 300;    // cap on one delay; >= initial_delay_seconds
+        unsigned max_age_hours = 0;          // give up (dead letter) after this; 0: never
+    } retry;
 };
 
 struct Config {

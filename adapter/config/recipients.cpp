@@ -4,8 +4,14 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include <unistd.h>
 
 #include "adapter/config/entries.hpp"
+#include "adapter/config/files.hpp"
 #include "adapter/config/url.hpp"
 #include "adapter/config/values.hpp"
 
@@ -77,6 +83,7 @@ struct Field {
     std::string key;
     bool required = false;
     Reader read;
+    std::vector<RecipientKeyDoc> docs;  // the key, or for a map each of its keys
 };
 
 bool read_id_field(const YAML::Node& value, const std::string& path, Recipient& recipient,
@@ -133,15 +140,309 @@ Reader identifier_reader(const IdentifierKind& kind) {
     };
 }
 
-// Delivery settings (TLS, token file, timeouts, retries) are added as rows here.
+// ---- Delivery settings: what the delivery client (adapter/delivery/http_client.hpp) is given.
+
+const std::vector<std::pair<std::string, Recipient::Style>>& styles() {
+    static const std::vector<std::pair<std::string, Recipient::Style>> table{
+        {"process-message", Recipient::Style::process_message},
+        {"transaction", Recipient::Style::transaction},
+        {"create", Recipient::Style::create},
+    };
+    return table;
+}
+
+std::string style_name(Recipient::Style style) {
+    for (const auto& [name, value] : styles()) {
+        if (value == style) return name;
+    }
+    return {};
+}
+
+bool read_style(const YAML::Node& value, const std::string& path, Recipient& recipient,
+                ReadContext& context) {
+    std::vector<std::string> names;
+    for (const auto& entry : styles()) names.push_back(entry.first);
+    const auto choice = read_enum(value, path, names, context);
+    if (!choice) return false;
+    for (const auto& [name, style] : styles()) {
+        if (name == *choice) recipient.style = style;
+    }
+    return true;
+}
+
+// A file named in the config: relative to the config file's directory, as token_sha256_file.
+std::filesystem::path resolve(const ReadContext& context, const std::string& name) {
+    return (context.base_dir / name).lexically_normal();
+}
+
+// A path that must name a readable file, or nullopt after reporting why it does not.
+std::optional<std::string> read_existing_file(const YAML::Node& value, const std::string& path,
+                                              ReadContext& context) {
+    auto name = read_string(value, path, context);
+    if (!name) return std::nullopt;
+    if (name->empty()) {
+        context.diagnostics.error(value.Mark(), "'" + path + "' must not be empty",
+                                  "leave the key out instead");
+        return std::nullopt;
+    }
+    const auto file = resolve(context, *name);
+    std::error_code error;
+    const auto status = std::filesystem::status(file, error);
+    std::string problem;
+    if (error) {
+        problem = "cannot be read: " + file.string() + ": " + error.message();
+    } else if (!std::filesystem::is_regular_file(status)) {
+        problem = "names " + file.string() + ", which is not a file";
+    } else if (::access(file.c_str(), R_OK) != 0) {
+        problem = "cannot be read: " + file.string() + ": " +
+                  std::error_code(errno, std::generic_category()).message();
+    }
+    if (!problem.empty()) {
+        context.diagnostics.error(
+            value.Mark(), "'" + path + "' " + problem,
+            std::filesystem::path(*name).is_relative()
+                ? "a relative path is relative to the config file's directory"
+                : "");
+        return std::nullopt;
+    }
+    return file.string();
+}
+
+constexpr std::size_t max_token_file_bytes = 16 * 1024;  // a token; more is a wrong path
+const std::string token_hint = "the file must hold the bearer token alone, on one line";
+
+// Why a token file's content cannot be used, or "" when it can. Never quotes the content.
+std::string token_problem(std::string& text) {
+    if (text.ends_with('\n')) text.pop_back();
+    if (text.ends_with('\r')) text.pop_back();
+    if (text.empty()) return "which is empty";
+    if (text.find_first_of("\r\n") != std::string::npos) return "which holds more than one line";
+    const auto visible = [](char c) { return c > ' ' && c < 0x7f; };
+    if (!std::all_of(text.begin(), text.end(), visible)) {
+        return "whose token has a space or a character an HTTP header cannot carry";
+    }
+    return "";
+}
+
+bool read_token_file(const YAML::Node& value, const std::string& path, Recipient& recipient,
+                     ReadContext& context) {
+    auto name = read_string(value, path, context);
+    if (!name) return false;
+    if (name->empty()) {
+        context.diagnostics.error(value.Mark(), "'" + path + "' must not be empty",
+                                  "leave the key out to send no token");
+        return false;
+    }
+    const auto file = resolve(context, *name);
+    // Someone may have pasted the token itself where its file belongs: a long name without a
+    // directory is not echoed back into logs and terminals.
+    const bool maybe_token = name->find('/') == std::string::npos && name->size() >= 24;
+    const std::string shown = maybe_token ? "the file it names" : file.string();
+    const std::string paste_hint = "give the path of a file holding the token, not the token";
+    FileText content = read_small_file(file, max_token_file_bytes);
+    std::string problem;
+    std::string hint = token_hint;
+    if (content.error) {
+        problem = "cannot be read: " + shown + ": " + content.error.message();
+        hint = maybe_token ? paste_hint : "";
+    } else if (content.too_large) {
+        problem = "names " + shown + ", which is far too large to hold a token";
+    } else if (auto why = token_problem(content.text); !why.empty()) {
+        problem = "names " + shown + ", " + why;
+    } else {
+        std::error_code error;
+        const auto perms = std::filesystem::status(file, error).permissions();
+        if (!error && (perms & std::filesystem::perms::others_read) != std::filesystem::perms::none) {
+            problem = "names " + shown + ", which every user of this machine can read";
+            hint = "chmod o-r it (e.g. mode 0640, owner root, group helsebro)";
+        }
+    }
+    if (!problem.empty()) {
+        context.diagnostics.error(value.Mark(), "'" + path + "' " + problem, hint);
+        return false;
+    }
+    recipient.token = std::move(content.text);
+    recipient.token_file = file.string();
+    return true;
+}
+
+template <unsigned Recipient::*Field, std::uint64_t Min, std::uint64_t Max>
+bool read_unsigned_field(const YAML::Node& value, const std::string& path, Recipient& recipient,
+                         ReadContext& context) {
+    const auto n = read_unsigned(value, path, Min, Max, context);
+    if (n) recipient.*Field = static_cast<unsigned>(*n);
+    return n.has_value();
+}
+
+// The keys of a map-valued key (tls, retry), from its docs: "tls.verify" -> "verify".
+std::vector<std::string> sub_keys(const std::vector<RecipientKeyDoc>& docs) {
+    std::vector<std::string> keys;
+    for (const auto& doc : docs) keys.push_back(doc.key.substr(doc.key.find('.') + 1));
+    return keys;
+}
+
+bool require_map(const YAML::Node& value, const std::string& path, const std::string& keys,
+                 ReadContext& context) {
+    if (value.IsMap()) return true;
+    context.diagnostics.error(value.Mark(),
+                              "'" + path + "' must be a map of " + keys + ", got " + describe(value));
+    return false;
+}
+
+std::vector<RecipientKeyDoc> tls_docs() {
+    const Recipient::Tls defaults;
+    return {
+        {"tls.ca_file", "string (path)", defaults.ca_file,
+         "PEM bundle of the CAs to trust for this recipient; unset: the system's store."},
+        {"tls.client_certificate_file", "string (path)", defaults.client_certificate_file,
+         "PEM certificate chain for mutual TLS; needs client_key_file."},
+        {"tls.client_key_file", "string (path)", defaults.client_key_file,
+         "PEM private key of client_certificate_file."},
+        {"tls.verify", "boolean", defaults.verify ? "true" : "false",
+         "Verify the server's certificate and name; false only for an endpoint on this machine."},
+    };
+}
+
+bool read_tls(const YAML::Node& value, const std::string& path, Recipient& recipient,
+              ReadContext& context) {
+    static const std::vector<std::string> keys = sub_keys(tls_docs());
+    if (!require_map(value, path, join(keys, ", "), context)) return false;
+    const Entries found = collect_keys(value, path, keys, context);
+    bool ok = found.size() == static_cast<std::size_t>(std::distance(value.begin(), value.end()));
+    const auto file = [&](const std::string& key, std::string& into) {
+        const auto it = found.find(key);
+        if (it == found.end()) return;
+        auto name = read_existing_file(it->second.value, path + "." + key, context);
+        if (name) into = std::move(*name);
+        ok = name.has_value() && ok;
+    };
+    file("ca_file", recipient.tls.ca_file);
+    file("client_certificate_file", recipient.tls.client_certificate_file);
+    file("client_key_file", recipient.tls.client_key_file);
+    if (const auto it = found.find("verify"); it != found.end()) {
+        const auto verify = read_bool(it->second.value, path + ".verify", context);
+        if (verify) recipient.tls.verify = *verify;
+        ok = verify.has_value() && ok;
+    }
+    const auto cert = found.find("client_certificate_file");
+    const auto key = found.find("client_key_file");
+    if ((cert == found.end()) != (key == found.end())) {
+        const bool has_cert = cert != found.end();
+        const Entry& given = has_cert ? cert->second : key->second;
+        context.diagnostics.error(
+            given.key.Mark(),
+            "'" + path + "." + (has_cert ? "client_certificate_file" : "client_key_file") +
+                "' is given without " + (has_cert ? "client_key_file" : "client_certificate_file"),
+            "mutual TLS needs both the certificate and its private key");
+        ok = false;
+    }
+    return ok;
+}
+
+constexpr std::uint64_t max_retry_delay_seconds = 86400;
+constexpr std::uint64_t max_retry_age_hours = 8760;  // a year
+
+std::vector<RecipientKeyDoc> retry_docs() {
+    const Recipient::Retry defaults;
+    return {
+        {"retry.initial_delay_seconds", "integer 1.." + std::to_string(max_retry_delay_seconds),
+         std::to_string(defaults.initial_delay_seconds),
+         "Delay before the first retry; each later one doubles it, with full jitter."},
+        {"retry.max_delay_seconds", "integer 1.." + std::to_string(max_retry_delay_seconds),
+         std::to_string(defaults.max_delay_seconds),
+         "Longest delay between two attempts; at least initial_delay_seconds."},
+        {"retry.max_age_hours", "integer 0.." + std::to_string(max_retry_age_hours),
+         std::to_string(defaults.max_age_hours),
+         "Give up (dead letter) on a message this old; 0: retry forever."},
+    };
+}
+
+bool read_retry(const YAML::Node& value, const std::string& path, Recipient& recipient,
+                ReadContext& context) {
+    static const std::vector<std::string> keys = sub_keys(retry_docs());
+    if (!require_map(value, path, join(keys, ", "), context)) return false;
+    const Entries found = collect_keys(value, path, keys, context);
+    bool ok = found.size() == static_cast<std::size_t>(std::distance(value.begin(), value.end()));
+    const auto number = [&](const std::string& key, std::uint64_t min, std::uint64_t max,
+                            unsigned& into) {
+        const auto it = found.find(key);
+        if (it == found.end()) return true;
+        const auto n = read_unsigned(it->second.value, path + "." + key, min, max, context);
+        if (n) into = static_cast<unsigned>(*n);
+        ok = n.has_value() && ok;
+        return n.has_value();
+    };
+    Recipient::Retry& retry = recipient.retry;
+    const bool initial = number("initial_delay_seconds", 1, max_retry_delay_seconds,
+                                retry.initial_delay_seconds);
+    const bool max = number("max_delay_seconds", 1, max_retry_delay_seconds, retry.max_delay_seconds);
+    number("max_age_hours", 0, max_retry_age_hours, retry.max_age_hours);
+    if (initial && max && retry.initial_delay_seconds > retry.max_delay_seconds) {
+        // At the value that was written: the initial delay, unless only the maximum was given.
+        const auto at = found.count("initial_delay_seconds") ? found.at("initial_delay_seconds")
+                                                             : found.at("max_delay_seconds");
+        context.diagnostics.error(
+            at.value.Mark(),
+            "'" + path + ".initial_delay_seconds' (" + std::to_string(retry.initial_delay_seconds) +
+                ") is more than '" + path + ".max_delay_seconds' (" +
+                std::to_string(retry.max_delay_seconds) + ")",
+            "delays grow from initial_delay_seconds up to max_delay_seconds");
+        ok = false;
+    }
+    return ok;
+}
+
+// A recipient that skips verifying its certificate must be on this machine: anything else would
+// send health data to whoever answers. Checked once the endpoint is known.
+bool check_verify(const YAML::Node& item, const std::string& where, const Recipient& recipient,
+                  ReadContext& context) {
+    if (recipient.tls.verify) return true;
+    const auto parsed = parse_base_url(recipient.endpoint);
+    const auto* url = std::get_if<BaseUrl>(&parsed);
+    if (!url || is_this_machine(url->host)) return true;
+    context.diagnostics.error(
+        item["tls"]["verify"].Mark(),
+        "'" + where + ".tls.verify' may be false only for an endpoint on this machine, not " +
+            url->host,
+        "trust its certificate with tls.ca_file instead");
+    return false;
+}
+
 std::vector<Field> declare_fields() {
+    const Recipient defaults;
     std::vector<Field> fields{
-        {"id", true, read_id_field},
-        {"endpoint", true, read_endpoint},
+        {"id", true, read_id_field,
+         {{"id", "string [A-Za-z0-9._-]{1,64}", "(required)",
+           "Names it in rules (`recipient: id`) and in delivery logs; unique."}}},
+        {"endpoint", true, read_endpoint,
+         {{"endpoint", "string (URL)", "(required)",
+           "FHIR base URL; https, or http to this machine only; no trailing '/'."}}},
     };
     for (const auto& kind : identifier_kinds()) {
-        fields.push_back({kind.key, false, identifier_reader(kind)});
+        fields.push_back({kind.key, false, identifier_reader(kind),
+                          {{kind.key, "list of strings", "[]",
+                            "Each " + kind.name + " that routes to this recipient."}}});
     }
+    std::vector<std::string> style_names;
+    for (const auto& entry : styles()) style_names.push_back(entry.first);
+    fields.push_back(
+        {"style", false, read_style,
+         {{"style", "one of: " + join(style_names, ", "), style_name(defaults.style),
+           "How a message is delivered: POST [base]/$process-message, a transaction Bundle to "
+           "[base], or each resource created/updated on its own."}}});
+    fields.push_back({"token_file", false, read_token_file,
+                      {{"token_file", "string (path)", defaults.token_file,
+                        "File holding the bearer token sent to it, on one line, not readable by "
+                        "others; relative to this config file. Unset: no Authorization header."}}});
+    fields.push_back({"timeout_seconds", false,
+                      read_unsigned_field<&Recipient::timeout_seconds, 1, 600>,
+                      {{"timeout_seconds", "integer 1..600", std::to_string(defaults.timeout_seconds),
+                        "Time allowed for one request, connecting included."}}});
+    fields.push_back({"max_in_flight", false, read_unsigned_field<&Recipient::max_in_flight, 1, 64>,
+                      {{"max_in_flight", "integer 1..64", std::to_string(defaults.max_in_flight),
+                        "Requests under way to it at once (its connections)."}}});
+    fields.push_back({"tls", false, read_tls, tls_docs()});
+    fields.push_back({"retry", false, read_retry, retry_docs()});
     return fields;
 }
 
@@ -183,6 +484,7 @@ std::optional<Recipient> read_recipient(const YAML::Node& item, const std::strin
         }
     }
     if (!ok) return std::nullopt;
+    if (!check_verify(item, where, recipient, context)) return std::nullopt;
     return recipient;
 }
 
@@ -246,6 +548,15 @@ std::string type_text() {
 }
 
 }  // namespace
+
+const std::vector<RecipientKeyDoc>& recipient_key_docs() {
+    static const std::vector<RecipientKeyDoc> docs = [] {
+        std::vector<RecipientKeyDoc> out;
+        for (const auto& field : fields()) out.insert(out.end(), field.docs.begin(), field.docs.end());
+        return out;
+    }();
+    return docs;
+}
 
 bool valid_organization_number(std::string_view number) {
     static constexpr std::array<int, 8> weights{3, 2, 7, 6, 5, 4, 3, 2};

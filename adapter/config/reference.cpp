@@ -4,6 +4,7 @@
 
 #include "adapter/config/config.hpp"
 #include "adapter/config/options.hpp"
+#include "adapter/config/recipients.hpp"
 
 namespace helsebro::config {
 
@@ -38,6 +39,14 @@ std::string reference_markdown() {
     for (const auto& option : detail::options()) {
         out += "| " + cell(code(option.key)) + " | " + cell(option.type) + " | " +
                cell(code(option.show(defaults))) + " | " + cell(option.description) + " |\n";
+        // The keys of one entry, each with its own default, as `recipients[].timeout_seconds`.
+        if (option.key == "recipients") {
+            for (const auto& doc : detail::recipient_key_docs()) {
+                out += "| " + cell(code("recipients[]." + doc.key)) + " | " + cell(doc.type) +
+                       " | " + cell(code(doc.default_value)) + " | " + cell(doc.description) +
+                       " |\n";
+            }
+        }
     }
     return out;
 }

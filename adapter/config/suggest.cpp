@@ -44,6 +44,14 @@ std::string did_you_mean(std::string_view given, const std::vector<std::string>&
             best_distance = d;
         }
     }
+    // The unit left off ("timeout" for "timeout_seconds"): units are part of the names.
+    for (const char* unit : {"_seconds", "_hours", "_ms", "_bytes"}) {
+        const std::string with_unit = std::string(given) + unit;
+        for (const auto& candidate : candidates) {
+            if (!given.empty() && candidate == with_unit && (best == nullptr || best_distance > 0))
+                return "did you mean '" + candidate + "'?";
+        }
+    }
     if (best == nullptr || !plausible(best_distance, given)) return {};
     return "did you mean '" + *best + "'?";
 }

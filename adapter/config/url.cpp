@@ -59,9 +59,6 @@ bool is_ipv6_loopback(const std::string& host) {
            std::memcmp(&address, &in6addr_loopback, sizeof address) == 0;
 }
 
-bool is_this_machine(const std::string& host) {
-    return lowered(host) == "localhost" || host == "127.0.0.1" || is_ipv6_loopback(host);
-}
 
 // RFC 3986 path characters; '%' must start an escape.
 std::variant<std::string, UrlProblem> check_path(std::string_view path) {
@@ -162,6 +159,10 @@ std::variant<BaseUrl, UrlProblem> parse_authority(std::string_view authority, Ba
 }
 
 }  // namespace
+
+bool is_this_machine(const std::string& host) {
+    return lowered(host) == "localhost" || host == "127.0.0.1" || is_ipv6_loopback(host);
+}
 
 std::variant<BaseUrl, UrlProblem> parse_base_url(std::string_view text) {
     const auto separator = text.find("://");

@@ -25,4 +25,7 @@ struct UrlProblem {
 // machine (127.0.0.1, [::1], localhost): anything else would carry health data unencrypted.
 std::variant<BaseUrl, UrlProblem> parse_base_url(std::string_view url);
 
+// 127.0.0.1, ::1 (in any spelling) or localhost: a host on this machine.
+bool is_this_machine(const std::string& host);
+
 }  // namespace helsebro::config::detail
