@@ -22,6 +22,19 @@ constexpr std::size_t batch_size = 64;
 
 std::string key_text(const mapping::PatientKey& k) { return k.system + "|" + k.value; }
 
+// How one message's store job ended.
+enum class Stored { yes, refused, not_committed };
+
+// A message whose store job is on its way, with what is needed to mark it failed if the job
+// refuses (throws): it must then wait, visible, rather than stay silently unprocessed.
+struct InFlight {
+    std::shared_ptr<std::promise<Stored>> done;
+    std::shared_ptr<std::string> failure;  // why the job refused; set on the writer thread
+    std::int64_t message_id = 0;
+    std::string version, patients;
+    std::vector<mapping::PatientKey> keys;
+};
+
 }  // namespace
 
 struct Processor::Impl {
@@ -81,14 +94,27 @@ struct Processor::Impl {
         if (!rule_set) return false;
         auto entries = store.unprocessed(cursor, batch_size);
         if (entries.empty()) return false;
-        std::vector<std::shared_ptr<std::promise<bool>>> commits;
+        std::vector<InFlight> commits;
         for (auto& entry : entries) {
             cursor = entry.message_id;
             commits.push_back(process(entry, rule_set));
         }
         bool all = true;
-        for (auto& c : commits) all = c->get_future().get() && all;
+        std::vector<InFlight> refused;
+        for (auto& c : commits) {
+            const Stored result = c.done->get_future().get();
+            all = all && result != Stored::not_committed;
+            if (result == Stored::refused) refused.push_back(std::move(c));
+        }
         overlay.clear();
+        for (auto& r : refused) {
+            log->error("The results of message {} could not be stored ({}); it waits as failed.", r.message_id, *r.failure);
+            StoredInputs keys_only;
+            keys_only.patients = r.keys;
+            auto again = finish(r.message_id, "failed", r.version, "its results could not be stored: " + *r.failure, r.patients,
+                                keys_only, {});
+            all = again.done->get_future().get() == Stored::yes && all;
+        }
         if (!all) {
             // A commit failed (disk full, I/O): those messages have no processing row and will be
             // found again; start over from the beginning of the round after a pause.
@@ -115,7 +141,7 @@ struct Processor::Impl {
         return out;
     }
 
-    std::shared_ptr<std::promise<bool>> process(const store::InboxEntry& entry, const std::shared_ptr<const mapping::RuleSet>& rule_set) {
+    InFlight process(const store::InboxEntry& entry, const std::shared_ptr<const mapping::RuleSet>& rule_set) {
         StoredInputs in = inputs_of(store, entry);
         std::string patients;
         bool is_blocked = false;
@@ -136,25 +162,35 @@ struct Processor::Impl {
         return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome));
     }
 
-    std::shared_ptr<std::promise<bool>> finish(std::int64_t message_id, std::string state, std::string version, std::string error,
+    InFlight finish(std::int64_t message_id, std::string state, std::string version, std::string error,
                                                std::string patients, const StoredInputs& in,
                                                std::optional<mapping::Outcome> outcome) {
         if (state != "done")
             for (const auto& k : in.patients) blocked.insert(key_text(k));
         // Received data is the patient's whatever the rules do with it.
         auto links = std::make_shared<std::vector<StoredInputs::Link>>(in.links);
-        auto promise = std::make_shared<std::promise<bool>>();
+        InFlight flight{std::make_shared<std::promise<Stored>>(), std::make_shared<std::string>(), message_id, version,
+                        patients, in.patients};
         auto result = std::make_shared<mapping::Outcome>(outcome ? std::move(*outcome) : mapping::Outcome{});
+        auto failure = flight.failure;
         auto job = [=](store::Tx& tx) {
-            for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
-            for (const auto& change : result->changes) write_change(tx, message_id, change);
-            for (const auto& m : result->messages)
-                tx.queue_outgoing(std::string(*m.bundle.string_at("id")), message_id, m.recipient, json::write(m.bundle));
-            tx.set_processing(message_id, state, version, error, patients);
-            return true;
+            try {
+                for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
+                for (const auto& change : result->changes) write_change(tx, message_id, change);
+                for (const auto& m : result->messages)
+                    tx.queue_outgoing(std::string(*m.bundle.string_at("id")), message_id, m.recipient, json::write(m.bundle));
+                tx.set_processing(message_id, state, version, error, patients);
+                return true;
+            } catch (const std::exception& e) {
+                *failure = *e.what() ? e.what() : "an unnamed error";  // rolled back: round() marks it failed
+                return false;
+            }
         };
-        auto done = [this, promise, state, result](bool committed) {
-            if (committed) {
+        auto promise = flight.done;
+        auto done = [this, promise, state, result, failure](bool committed) {
+            if (!committed) return promise->set_value(Stored::not_committed);
+            if (!failure->empty()) return promise->set_value(Stored::refused);
+            {
                 std::lock_guard lock(mutex);
                 if (state == "done") ++stats.processed;
                 else if (state == "failed") ++stats.failed;
@@ -162,12 +198,12 @@ struct Processor::Impl {
                 stats.changes += result->changes.size();
                 stats.messages += result->messages.size();
             }
-            promise->set_value(committed);
+            promise->set_value(Stored::yes);
         };
         while (!store.submit(job, done)) {  // the queue is full: intake has priority, wait our turn
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        return promise;
+        return flight;
     }
 
     static void write_change(store::Tx& tx, std::int64_t message_id, const mapping::Change& change) {
