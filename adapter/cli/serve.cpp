@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "adapter/admin/admin.hpp"
+#include "adapter/admin/deliveries.hpp"
 #include "adapter/auth/auth.hpp"
 #include "adapter/cli/rules.hpp"
+#include "adapter/delivery/delivery.hpp"
 #include "adapter/http/http.hpp"
 #include "adapter/ingress/ingress.hpp"
 #include "adapter/processing/processing.hpp"
@@ -97,10 +99,24 @@ int serve(std::shared_ptr<const config::Config> config) {
     admin::Rules rules([config] { return load_mapping_rules(*config); }, loaded.rules);
     processing::Processor processor(*store, [&rules] { return rules.current(); });
     rules.attach(&processor);
-    store->on_commit([&processor] { processor.notify(); });
+    std::unique_ptr<delivery::Engine> delivery;
+    try {
+        delivery = std::make_unique<delivery::Engine>(*store, config->recipients);
+    } catch (const std::exception& e) {
+        log->critical("Cannot set up delivery: {}", e.what());
+        return 1;
+    }
+    store->on_commit([&processor, &delivery] {
+        processor.notify();
+        delivery->notify();
+    });
     processor.start();
+    delivery->start();
+    if (!config->recipients.empty())
+        log->info("Delivering to {} recipients.", config->recipients.size());
     const auth::Authenticator authenticator(clients);
     admin::AdminApi admin_api(authenticator, config->admin.clients, rules, processor, *store);
+    admin::DeliveryAdmin delivery_admin(*store, *delivery, config->recipients);
 
     http::ServerOptions options = server_options(*config);
     options.on_stopping = [] { sd_notify(0, "STOPPING=1\nSTATUS=stopping: finishing requests in flight"); };
@@ -110,16 +126,20 @@ int serve(std::shared_ptr<const config::Config> config) {
     struct Forward final : http::Handler {
         ingress::FhirApi* api = nullptr;
         admin::AdminApi* admin = nullptr;
+        admin::DeliveryAdmin* deliveries = nullptr;
         std::optional<http::Response> check_head(http::Request& h) override {
             return admin::AdminApi::is_admin_path(h.target) ? admin->check_head(h) : api->check_head(h);
         }
         void handle(http::Request r, http::Respond done) override {
+            if (admin::DeliveryAdmin::handles(std::string_view(r.target).substr(0, r.target.find('?'))))
+                return deliveries->handle(r, std::move(done));
             if (admin::AdminApi::is_admin_path(r.target)) return done(admin->handle(r));
             api->handle(std::move(r), std::move(done));
         }
         http::Response error(int s, std::string_view m) override { return api->error(s, m); }
     } forward;
     forward.admin = &admin_api;
+    forward.deliveries = &delivery_admin;
     http::Server server(options, forward);
     try {
         server.listen();
@@ -130,6 +150,7 @@ int serve(std::shared_ptr<const config::Config> config) {
     auto bound = std::make_shared<config::Config>(*config);
     bound->http.listen_port = server.port();
     api = std::make_unique<ingress::FhirApi>(bound, *store, auth::Authenticator(clients));
+    api->report_delivery([&delivery] { return delivery->open_circuits(); });
     forward.api = api.get();
 
     log->info("Helsebro {} is listening on {} (data in {}).", HELSEBRO_VERSION, server.address(),
@@ -140,6 +161,7 @@ int serve(std::shared_ptr<const config::Config> config) {
     bool clean = server.run();
 
     processor.stop();
+    delivery->stop();  // what is under way stays queued: sent again, with the same id, after a restart
     store->close(/*run_queued=*/clean);
     auto stats = store->stats();
     if (stats.commits > 0)

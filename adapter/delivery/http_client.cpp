@@ -58,6 +58,7 @@ std::string_view Result::header(std::string_view name) const {
 namespace {
 
 struct Job {
+    bhttp::verb method = bhttp::verb::post;
     std::string target;
     std::vector<http::Header> headers;
     std::string body;
@@ -282,7 +283,7 @@ private:
     }
 
     void write() {
-        request_.emplace(bhttp::verb::post, job_.target, 11);
+        request_.emplace(job_.method, job_.target, 11);
         auto& req = *request_;
         req.set(bhttp::field::host, pool_.host_header);
         req.set(bhttp::field::user_agent, "helsebro");
@@ -481,8 +482,16 @@ Client::Client(Endpoint endpoint, ClientOptions options)
 Client::~Client() { shutdown(); }
 
 void Client::post(std::string path, std::vector<http::Header> headers, std::string body, Callback done) {
+    send("POST", std::move(path), std::move(headers), std::move(body), std::move(done));
+}
+
+void Client::send(std::string_view method, std::string path, std::vector<http::Header> headers, std::string body,
+                  Callback done) {
     auto now = Clock::now();
-    Job job{join_target(impl_->endpoint.base_path, path), std::move(headers), std::move(body), std::move(done), now,
+    const bhttp::verb verb = bhttp::string_to_verb(method);
+    if (verb != bhttp::verb::post && verb != bhttp::verb::put && verb != bhttp::verb::get)
+        throw std::invalid_argument("the delivery client sends GET, POST and PUT only");
+    Job job{verb, join_target(impl_->endpoint.base_path, path), std::move(headers), std::move(body), std::move(done), now,
             now + impl_->options.timeout};
     {
         std::lock_guard lock(impl_->submit_mutex);

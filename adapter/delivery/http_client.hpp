@@ -93,6 +93,10 @@ public:
     // POSTs `body` to base_path + path. `headers` come after the default headers (Content-Type
     // belongs here). `done` is called exactly once. Thread-safe.
     void post(std::string path, std::vector<http::Header> headers, std::string body, Callback done);
+    // The same with `method` POST or PUT (std::invalid_argument for any other); GET too, with an
+    // empty body, for the admin commands of the CLI.
+    void send(std::string_view method, std::string path, std::vector<http::Header> headers, std::string body,
+              Callback done);
 
     // Fails queued and in-flight requests with Failure::cancelled, closes every connection and
     // joins the io thread. Idempotent; later posts are answered with cancelled at once.

@@ -78,6 +78,7 @@ struct FhirApi::Impl {
     std::shared_ptr<spdlog::logger> log;
 
     std::unordered_map<std::string, config::Validation> validation;  // per client id; default reject
+    std::function<std::vector<std::string>()> open_circuits;
 
     std::optional<Value> parse(const http::Request& req, http::Respond& respond, const std::string& root);
     bool conforms(const Value& resource, const http::Request& req, http::Respond& respond);
@@ -96,7 +97,7 @@ struct FhirApi::Impl {
 };
 
 FhirApi::FhirApi(std::shared_ptr<const config::Config> config, store::Store& store, auth::Authenticator auth)
-    : impl_(std::make_unique<Impl>(Impl{std::move(config), store, std::move(auth), {}, {}, {}, {}})) {
+    : impl_(std::make_unique<Impl>(Impl{std::move(config), store, std::move(auth), {}, {}, {}, {}, {}})) {
     auto& d = *impl_;
     const auto& http = d.config->http;
     if (!http.public_base_url.empty()) {
@@ -113,6 +114,10 @@ FhirApi::FhirApi(std::shared_ptr<const config::Config> config, store::Store& sto
 }
 
 FhirApi::~FhirApi() = default;
+
+void FhirApi::report_delivery(std::function<std::vector<std::string>()> open_circuits) {
+    impl_->open_circuits = std::move(open_circuits);
+}
 
 std::optional<http::Response> FhirApi::check_head(http::Request& head) {
     auto routed = route(head.method, head.target);
@@ -175,12 +180,33 @@ void FhirApi::handle(http::Request request, http::Respond respond) {
 }
 
 void FhirApi::Impl::health(const Route& r, http::Respond respond) {
-    // Live: the process answers. Ready: it can also store what it accepts.
+    // Live: the process answers. Ready: it can also store what it accepts. A recipient that is
+    // down does not make it unready (accepting and queueing is exactly what it should go on
+    // doing) but is reported as a warning, in the shape of the IETF health-check draft.
     bool ready = r.id == "live" || store.healthy();
     http::Response out;
     out.status = ready ? 200 : 503;
-    out.headers.push_back({"Content-Type", "application/json"});
-    out.body = ready ? "{\"status\":\"pass\"}" : "{\"status\":\"fail\",\"output\":\"the last commit failed\"}";
+    out.headers.push_back({"Content-Type", "application/health+json"});
+    if (!ready) {
+        out.body = "{\"status\":\"fail\",\"output\":\"the last commit failed\"}";
+    } else if (auto open = r.id == "ready" && open_circuits ? open_circuits() : std::vector<std::string>{}; !open.empty()) {
+        Value checks = Value::array();
+        for (const auto& id : open) {
+            Value c = Value::object();
+            c.set("componentId", Value::string(id));
+            c.set("status", Value::string("warn"));
+            c.set("output", Value::string("the recipient is not answering; its messages wait in the queue"));
+            checks.push_back(std::move(c));
+        }
+        Value body = Value::object();
+        body.set("status", Value::string("warn"));
+        Value all = Value::object();
+        all.set("delivery:circuit", std::move(checks));
+        body.set("checks", std::move(all));
+        out.body = fhir::json::write(body);
+    } else {
+        out.body = "{\"status\":\"pass\"}";
+    }
     respond(std::move(out));
 }
 

@@ -2,7 +2,10 @@
 // make each write durable before it is answered.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "adapter/auth/auth.hpp"
 #include "adapter/config/config.hpp"
@@ -19,6 +22,8 @@ public:
     std::optional<http::Response> check_head(http::Request& head) override;
     void handle(http::Request request, http::Respond respond) override;
     http::Response error(int status, std::string_view message) override;
+    // /health/ready names the recipients this returns (their circuits are open) as warnings.
+    void report_delivery(std::function<std::vector<std::string>()> open_circuits);
 
 private:
     struct Impl;

@@ -155,7 +155,7 @@ private:
         if (rule.keep) keep(rule, *key, *patient, input, env);
         for (std::size_t i = 0; i < rule.upserts.size(); ++i)
             upsert(rule, i, *key, *patient, input, env);
-        for (std::size_t i = 0; i < rule.sends.size(); ++i) send(rule, i, input, env);
+        for (std::size_t i = 0; i < rule.sends.size(); ++i) send(rule, i, input, env, key ? *key : PatientKey{});
         outcome_.rules_applied.push_back(rule.name);
         where_.clear();
     }
@@ -301,7 +301,7 @@ private:
         }
     }
 
-    void send(const Rule& rule, std::size_t index, const json::Value& input, const fp::Environment& env) {
+    void send(const Rule& rule, std::size_t index, const json::Value& input, const fp::Environment& env, const PatientKey& patient) {
         const Send& s = rule.sends[index];
         std::vector<const Recipient*> to;
         if (!s.recipient.empty()) {
@@ -322,7 +322,7 @@ private:
         fp::Collection include = s.include ? evaluate(*s.include, input, env, "'include'") : fp::Collection{};
         for (const Recipient* r : to) {
             MessageSpec spec{input_.get().message_id, rule.name, index, *r, system, code, input_.get().now};
-            outcome_.messages.push_back(Outgoing{rule.name, r->id, message_bundle(spec, focus, include, input)});
+            outcome_.messages.push_back(Outgoing{rule.name, r->id, patient, message_bundle(spec, focus, include, input)});
         }
     }
 

@@ -88,6 +88,7 @@ struct Change {
 struct Outgoing {
     std::string rule;
     std::string recipient;       // address-book id
+    PatientKey patient;          // whose message it is (empty when the rule names no patient): order is kept per patient
     fhir::json::Value bundle;    // a message Bundle, its id and MessageHeader.id stable across replays
 };
 

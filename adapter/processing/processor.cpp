@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "adapter/auth/auth.hpp"
 #include "adapter/ingress/resource_ops.hpp"
 #include "adapter/processing/inputs.hpp"
 #include "adapter/processing/processing.hpp"
@@ -21,6 +22,12 @@ namespace json = fhir::json;
 constexpr std::size_t batch_size = 64;
 
 std::string key_text(const mapping::PatientKey& k) { return k.system + "|" + k.value; }
+
+// The outbox orders a patient's messages by this, and never needs to know who the patient is.
+std::string lane_of(const mapping::PatientKey& k) {
+    if (k.value.empty()) return {};
+    return auth::to_hex(auth::sha256(key_text(k))).substr(0, 32);
+}
 
 // How one message's store job ended.
 enum class Stored { yes, refused, not_committed };
@@ -178,7 +185,8 @@ struct Processor::Impl {
                 for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
                 for (const auto& change : result->changes) write_change(tx, message_id, change);
                 for (const auto& m : result->messages)
-                    tx.queue_outgoing(std::string(*m.bundle.string_at("id")), message_id, m.recipient, json::write(m.bundle));
+                    tx.queue_outgoing(std::string(*m.bundle.string_at("id")), message_id, m.recipient, lane_of(m.patient),
+                                      json::write(m.bundle));
                 tx.set_processing(message_id, state, version, error, patients);
                 return true;
             } catch (const std::exception& e) {

@@ -3,8 +3,8 @@
 
 namespace helsebro::store {
 
-inline constexpr int schema_version = 3;
-// Older versions this build upgrades in place: each later version only adds tables.
+inline constexpr int schema_version = 4;
+// Older versions this build upgrades in place: each later version only adds tables and columns.
 inline constexpr int oldest_upgradable_version = 2;
 
 inline constexpr const char* schema_sql = R"SQL(
@@ -79,8 +79,13 @@ CREATE TABLE IF NOT EXISTS patient_resource (
     PRIMARY KEY (system, value, type, id)
 ) WITHOUT ROWID;
 
--- Messages the rules made, waiting for delivery. The id is the MessageHeader.id, derived from the
--- input, so processing a message again queues nothing twice.
+-- Messages the rules made, and their delivery. The id is the MessageHeader.id, derived from the
+-- input, so processing a message again queues nothing twice; it travels with every attempt. The
+-- rowid is the order of queuing: rows of one (recipient, lane) are delivered in rowid order.
+-- `lane` is a hash of the patient's national identifier ('' for a message about no patient, which
+-- waits for nothing): the order key, without the identifier itself.
+-- state: queued -> delivered | dead (the recipient refused it; replayable) | discarded (by an
+-- administrator, with a reason). Rows are never deleted: the table is also the delivery record.
 CREATE TABLE IF NOT EXISTS outbox (
     id         TEXT    PRIMARY KEY,
     message_id INTEGER NOT NULL REFERENCES message(id),
@@ -88,7 +93,6 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at TEXT    NOT NULL,
     body       BLOB    NOT NULL
 );
-
 -- Search (adapter/store/search.hpp): one row per resource for its current version. `key` is the
 -- rowid of the resource's first version: fixed for the resource's life and ascending in the order
 -- resources were created, so results paged by key never skip or repeat under concurrent writes.
@@ -117,6 +121,34 @@ CREATE TABLE IF NOT EXISTS search_index (
     key   INTEGER NOT NULL,
     PRIMARY KEY (type, param, a, b, key)
 ) WITHOUT ROWID;
+)SQL";
+
+// Version 4: delivery bookkeeping on the outbox (a v3 outbox has had nothing delivered yet).
+inline constexpr const char* outbox_v4_sql = R"SQL(
+ALTER TABLE outbox ADD COLUMN lane            TEXT    NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN state           TEXT    NOT NULL DEFAULT 'queued';
+ALTER TABLE outbox ADD COLUMN attempts        INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;  -- Unix ms; 0: at once
+ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT    NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN last_status     INTEGER NOT NULL DEFAULT 0;  -- HTTP status; 0: none came
+ALTER TABLE outbox ADD COLUMN last_error      TEXT    NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN last_response   BLOB    NOT NULL DEFAULT '';  -- the recipient's answer
+ALTER TABLE outbox ADD COLUMN finished_at     TEXT    NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN reason          TEXT    NOT NULL DEFAULT '';  -- why dead or discarded
+-- The queue in order per recipient, and the next row of a lane; delivered rows leave both.
+CREATE INDEX outbox_queued ON outbox (recipient) WHERE state = 'queued';
+CREATE INDEX outbox_lane ON outbox (recipient, lane) WHERE state = 'queued';
+CREATE INDEX outbox_dead ON outbox (recipient) WHERE state = 'dead';
+
+-- Every administrator action on deliveries (replay, discard): who, when, what, why.
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT NOT NULL,
+    client TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
 )SQL";
 
 }  // namespace helsebro::store

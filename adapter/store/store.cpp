@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "adapter/store/outbox_sql.hpp"
 #include "adapter/store/schema.hpp"
 #include "adapter/store/search_sql.hpp"
 #include "adapter/store/sqlite.hpp"
@@ -100,6 +101,7 @@ struct Reader {
     Statement blocked;
     Statement unfinished;
     Statement outbox_size;
+    OutboxReader outbox{db};
 
     Reader(const std::string& path, unsigned busy_ms)
         : db(tuned(path, busy_ms)),
@@ -158,10 +160,7 @@ public:
                           "INSERT OR REPLACE INTO processing (message_id, state, rule_set, error, patients, updated_at) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
           clear_failed_(db_, "DELETE FROM processing WHERE state <> 'done'"),
-          link_patient_(db_, "INSERT OR IGNORE INTO patient_resource (system, value, type, id) VALUES (?1, ?2, ?3, ?4)"),
-          queue_outgoing_(db_,
-                          "INSERT OR IGNORE INTO outbox (id, message_id, recipient, created_at, body) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)") {}
+          link_patient_(db_, "INSERT OR IGNORE INTO patient_resource (system, value, type, id) VALUES (?1, ?2, ?3, ?4)") {}
 
     Connection& db() { return db_; }
     void begin() { Use(begin_)->run(); }
@@ -277,10 +276,17 @@ public:
     }
 
     void queue_outgoing(std::string_view id, std::int64_t message_id, std::string_view recipient,
-                        std::string_view body) override {
-        Use s(queue_outgoing_);
-        s->bind(1, id).bind(2, message_id).bind(3, recipient).bind(4, now_).bind_blob(5, body);
-        s->run();
+                        std::string_view lane, std::string_view body) override {
+        outbox_.queue(id, message_id, recipient, lane, body, now_);
+    }
+    bool record_attempt(std::string_view id, const Attempt& attempt) override { return outbox_.record(id, attempt, now_); }
+    bool replay_outgoing(std::string_view id) override { return outbox_.replay(id, now_); }
+    bool discard_outgoing(std::string_view id, std::string_view reason) override {
+        return outbox_.discard(id, reason, now_);
+    }
+    void audit(std::string_view client, std::string_view action, std::string_view target,
+               std::string_view detail) override {
+        outbox_.audit(client, action, target, detail, now_);
     }
 
 private:
@@ -324,9 +330,11 @@ private:
     static void migrate(Connection& c) {
         if (std::stoi(c.query_text("PRAGMA user_version")) == schema_version) return;
         c.exec("BEGIN IMMEDIATE");
-        bool fresh = std::stoi(c.query_text("PRAGMA user_version")) == 0;
+        const int from = std::stoi(c.query_text("PRAGMA user_version"));
+        bool fresh = from == 0;
         c.exec(schema_sql);
-        if (!fresh) backfill_search_index(c);  // what was stored before search existed
+        if (from < 4) c.exec(outbox_v4_sql);
+        if (!fresh && from < 3) backfill_search_index(c);  // what was stored before search existed
         c.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
         c.exec("COMMIT");
     }
@@ -335,7 +343,8 @@ private:
     Statement begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
     Statement insert_message_, current_, insert_version_, delete_identifiers_,
         insert_identifier_, by_identifier_, find_reply_, insert_reply_;
-    Statement set_processing_, clear_failed_, link_patient_, queue_outgoing_;
+    Statement set_processing_, clear_failed_, link_patient_;
+    OutboxWriter outbox_{db_};
     std::string now_;
     IndexWriter index_{db_};
     SearchRunner search_{db_};
@@ -753,6 +762,34 @@ std::size_t Store::outbox_size() const {
         Use s(r.outbox_size);
         return s->step() ? static_cast<std::size_t>(r.outbox_size.int64(0)) : std::size_t{0};
     });
+}
+
+std::vector<Queued> Store::queued(std::string_view recipient, std::int64_t after_seq, std::size_t limit) const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.queued(recipient, after_seq, limit); });
+}
+
+std::optional<Queued> Store::next_in_lane(std::string_view recipient, std::string_view lane) const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.next_in_lane(recipient, lane); });
+}
+
+std::optional<std::string> Store::outgoing_body(std::string_view id) const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.body(id); });
+}
+
+std::optional<OutboxEntry> Store::outgoing(std::string_view id, bool with_body) const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.entry(id, with_body); });
+}
+
+std::vector<QueueSummary> Store::queue_summary() const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.summary(); });
+}
+
+std::vector<OutboxEntry> Store::dead_letters(const DeadLetterFilter& filter) const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.dead_letters(filter); });
+}
+
+std::vector<AuditEntry> Store::audit_log(std::int64_t before, std::size_t limit) const {
+    return impl_->with_reader([&](Reader& r) { return r.outbox.audit_log(before, limit); });
 }
 
 void Store::on_commit(std::function<void()> listener) {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapter/store/outbox.hpp"
 #include "adapter/store/search.hpp"
 
 namespace helsebro::store {
@@ -102,7 +103,16 @@ public:
     virtual void link_patient(const Identifier& patient, std::string_view type, std::string_view id) = 0;
     // Ignored when a message with this id is queued already (a replay).
     virtual void queue_outgoing(std::string_view id, std::int64_t message_id, std::string_view recipient,
-                                std::string_view body) = 0;
+                                std::string_view lane, std::string_view body) = 0;
+    // The delivery engine's record of one attempt on a queued row; false when the row is no longer
+    // queued (an administrator discarded it meanwhile), except that a delivery is always recorded.
+    virtual bool record_attempt(std::string_view id, const Attempt& attempt) = 0;
+    // A dead or discarded row queued again, to be sent at once; false for any other state.
+    virtual bool replay_outgoing(std::string_view id) = 0;
+    // A queued or dead row given up on; false for any other state.
+    virtual bool discard_outgoing(std::string_view id, std::string_view reason) = 0;
+    virtual void audit(std::string_view client, std::string_view action, std::string_view target,
+                       std::string_view detail) = 0;
 };
 
 // Returns false to roll back everything the job did (the others in the batch are unaffected).
@@ -168,6 +178,19 @@ public:
     };
     std::vector<Unfinished> unfinished(std::size_t limit) const;
     std::size_t outbox_size() const;
+
+    // The outbox (adapter/store/outbox.hpp). Queued rows of a recipient after `after_seq`, in order.
+    std::vector<Queued> queued(std::string_view recipient, std::int64_t after_seq, std::size_t limit) const;
+    // The first queued row of a lane.
+    std::optional<Queued> next_in_lane(std::string_view recipient, std::string_view lane) const;
+    // The body of a queued row; nullopt once it is delivered, dead or discarded.
+    std::optional<std::string> outgoing_body(std::string_view id) const;
+    std::optional<OutboxEntry> outgoing(std::string_view id, bool with_body) const;
+    // Per recipient with anything queued or dead.
+    std::vector<QueueSummary> queue_summary() const;
+    std::vector<OutboxEntry> dead_letters(const DeadLetterFilter& filter) const;
+    // Newest first, those with id below `before` (0: from the newest).
+    std::vector<AuditEntry> audit_log(std::int64_t before, std::size_t limit) const;
 
     Stats stats() const;
     std::string database_path() const;

@@ -5,7 +5,7 @@
 #   - SQLite, WAL, synchronous=FULL (Helsebro's store pragmas), a fresh file under bench/.run/ (the
 #     project's disk, not tmpfs): durable commits/s of one ~15 KB row, and of 64 such rows
 # Checkpoints run at Helsebro's threshold (16 MiB of WAL) with the clock stopped: an upper bound.
-# Usage: bench/ceilings.sh [SECONDS]   (per figure, default 3; BUILD_DIR=dir to build and run from
+# Usage: bench/ceilings/run.sh [SECONDS]   (per figure, default 3; BUILD_DIR=dir to build and run from
 # another directory than build/). Prints `name value` lines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,0 +1,465 @@
+#include "adapter/delivery/delivery.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <pthread.h>
+
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "adapter/config/url.hpp"
+#include "adapter/delivery/http_client.hpp"
+#include "adapter/delivery/outcome.hpp"
+
+namespace helsebro::delivery {
+
+namespace {
+
+using Task = std::function<void()>;
+
+std::string instant(Clock::time_point t) {
+    auto ms = std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
+
+std::optional<Clock::time_point> parse_instant(const std::string& text) {
+    std::tm tm{};
+    if (!::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+    return Clock::from_time_t(::timegm(&tm));
+}
+
+Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(milliseconds(ms)); }
+std::int64_t to_ms(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count(); }
+
+Endpoint endpoint_of(const config::Recipient& r) {
+    auto parsed = config::detail::parse_base_url(r.endpoint);
+    if (auto* problem = std::get_if<config::detail::UrlProblem>(&parsed))
+        throw std::runtime_error("recipient '" + r.id + "': " + problem->message);
+    const auto& url = std::get<config::detail::BaseUrl>(parsed);
+    return Endpoint{url.tls, url.host, url.port, url.path};
+}
+
+ClientOptions client_options(const config::Recipient& r) {
+    ClientOptions o;
+    o.recipient_id = r.id;
+    o.timeout = std::chrono::seconds(std::max(1u, r.timeout_seconds));
+    o.connect_timeout = std::min<milliseconds>(o.connect_timeout, o.timeout);
+    o.handshake_timeout = std::min<milliseconds>(o.handshake_timeout, o.timeout);
+    o.max_connections = std::max(1u, r.max_in_flight);
+    o.tls = TlsOptions{r.tls.ca_file, r.tls.verify, r.tls.client_certificate_file, r.tls.client_key_file};
+    if (!r.token.empty()) o.default_headers.push_back({"Authorization", "Bearer " + r.token});
+    o.default_headers.push_back({"User-Agent", "Helsebro/" HELSEBRO_VERSION});
+    return o;
+}
+
+}  // namespace
+
+struct Engine::Impl : std::enable_shared_from_this<Impl> {
+    // A patient's queue at one recipient: its first message, and whether it is under way.
+    struct Lane {
+        store::Queued head;
+        bool busy = false;  // sending, or its result not yet committed
+        Clock::time_point due;
+        // Of the attempt under way.
+        std::vector<Request> requests;
+        std::size_t next_request = 0;
+    };
+
+    struct Recipient {
+        config::Recipient config;
+        std::unique_ptr<Client> client;
+        std::unordered_map<std::string, Lane> lanes;
+        std::set<std::tuple<Clock::time_point, std::int64_t, std::string>> due;  // (due, seq, lane) of idle lanes
+        std::int64_t cursor = 0;  // queued rows up to here have been looked at
+        bool scan = true;         // rows past the cursor may be waiting
+        unsigned in_flight = 0;
+        Circuit circuit;
+        Clock::time_point paused_until{};
+        RecipientStatus status;
+
+        Recipient(const config::Recipient& c, unsigned threshold)
+            : config(c),
+              circuit(threshold, std::chrono::seconds(std::max(1u, c.retry.initial_delay_seconds)),
+                      std::chrono::seconds(std::max(1u, c.retry.max_delay_seconds))) {
+            status.id = c.id;
+        }
+    };
+
+    store::Store& store;
+    EngineOptions options;
+    std::shared_ptr<spdlog::logger> log;
+    std::vector<std::unique_ptr<Recipient>> recipients;
+
+    // The engine's state belongs to its thread; others hand it tasks.
+    mutable std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Task> tasks;
+    bool stopping = false;
+    bool started = false;
+    std::thread thread;
+    std::multimap<Clock::time_point, Task> timers;  // engine thread only
+    std::mt19937_64 random{std::random_device{}()};
+    std::vector<RecipientStatus> published;  // status() snapshot, under mutex
+
+    Impl(store::Store& s, EngineOptions o) : store(s), options(o) {
+        log = spdlog::get("delivery");
+        if (!log) log = spdlog::default_logger()->clone("delivery");
+    }
+
+    void post(Task t) {
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        tasks.push_back(std::move(t));
+        wake.notify_one();
+    }
+
+    void run() {
+        pthread_setname_np(pthread_self(), "hb-delivery");
+        std::unique_lock lock(mutex);
+        while (!stopping) {
+            std::deque<Task> now_tasks;
+            now_tasks.swap(tasks);
+            lock.unlock();
+            try {
+                for (auto& t : now_tasks) t();
+                run_timers();
+                for (auto& r : recipients) {
+                    admit(*r);
+                    dispatch(*r);
+                }
+            } catch (const std::exception& e) {
+                // Reads that fail (the store closing, I/O): nothing is lost, the rows stay queued.
+                log->error("Delivery paused for a second: {}", e.what());
+                later(Clock::now() + std::chrono::seconds(1), [] {});
+            }
+            publish();
+            const auto next = next_wake();
+            lock.lock();
+            if (!tasks.empty() || stopping) continue;
+            if (next) wake.wait_until(lock, *next);
+            else wake.wait(lock);
+        }
+    }
+
+    void later(Clock::time_point at, Task t) { timers.emplace(at, std::move(t)); }
+
+    void run_timers() {
+        const auto now = Clock::now();
+        while (!timers.empty() && timers.begin()->first <= now) {
+            Task t = std::move(timers.begin()->second);
+            timers.erase(timers.begin());
+            t();
+        }
+    }
+
+    std::optional<Clock::time_point> next_wake() const {
+        std::optional<Clock::time_point> next;
+        auto consider = [&](Clock::time_point t) {
+            if (!next || t < *next) next = t;
+        };
+        if (!timers.empty()) consider(timers.begin()->first);
+        for (const auto& r : recipients) {
+            if (r->due.empty() || r->in_flight >= r->config.max_in_flight) continue;
+            Clock::time_point t = std::get<0>(*r->due.begin());
+            t = std::max(t, r->paused_until);
+            if (r->circuit.state() == Circuit::State::open) t = std::max(t, r->circuit.reopen_at());
+            consider(t);
+        }
+        return next;
+    }
+
+    // Reads queued rows past the cursor: each one of a lane not yet held starts that lane.
+    void admit(Recipient& r) {
+        while (r.scan && r.lanes.size() < options.max_lanes) {
+            auto rows = store.queued(r.config.id, r.cursor, 512);
+            if (rows.size() < 512) r.scan = false;
+            for (auto& row : rows) {
+                if (r.lanes.size() >= options.max_lanes) {
+                    r.scan = true;  // the rest when lanes free up
+                    break;
+                }
+                r.cursor = row.seq;
+                std::string key = row.lane.empty() ? "#" + row.id : row.lane;
+                if (r.lanes.count(key)) continue;  // behind that lane's head
+                hold(r, key, std::move(row));
+            }
+            if (rows.empty()) break;
+        }
+    }
+
+    void hold(Recipient& r, const std::string& key, store::Queued row) {
+        Lane& lane = r.lanes[key];
+        lane.due = from_ms(row.next_attempt_ms);
+        lane.head = std::move(row);
+        lane.busy = false;
+        r.due.emplace(lane.due, lane.head.seq, key);
+    }
+
+    void dispatch(Recipient& r) {
+        const auto now = Clock::now();
+        while (!r.due.empty() && r.in_flight < r.config.max_in_flight && now >= r.paused_until) {
+            auto first = r.due.begin();
+            if (std::get<0>(*first) > now) break;
+            if (!r.circuit.allow(now)) break;
+            const std::string key = std::get<2>(*first);
+            r.due.erase(first);
+            start_attempt(r, key);
+        }
+    }
+
+    void start_attempt(Recipient& r, const std::string& key) {
+        Lane& lane = r.lanes.at(key);
+        lane.busy = true;
+        auto body = store.outgoing_body(lane.head.id);
+        if (!body) {  // discarded (or delivered) since it was read: the lane moves on
+            r.circuit.abandon_probe();
+            advance(r, key);
+            return;
+        }
+        try {
+            lane.requests = requests_for(r.config.style, *body);
+        } catch (const std::exception& e) {
+            r.circuit.abandon_probe();
+            ++r.in_flight;
+            finish(r, key, Verdict{Verdict::Kind::dead, e.what(), {}, false}, Result{});
+            return;
+        }
+        lane.next_request = 0;
+        ++r.in_flight;
+        send_next(r, key);
+    }
+
+    void send_next(Recipient& r, const std::string& key) {
+        Lane& lane = r.lanes.at(key);
+        const Request& q = lane.requests[lane.next_request];
+        std::vector<http::Header> headers{{"Content-Type", "application/fhir+json"},
+                                          {"Accept", "application/fhir+json"},
+                                          {"Idempotency-Key", q.idempotency_key}};
+        std::weak_ptr<Impl> self = shared_from_this();
+        Recipient* rp = &r;
+        r.client->send(q.method, q.path, std::move(headers), q.body, [self, rp, key](Result result) {
+            if (auto impl = self.lock())
+                impl->post([impl = impl.get(), rp, key, result = std::move(result)]() mutable {
+                    impl->answered(*rp, key, std::move(result));
+                });
+        });
+    }
+
+    void answered(Recipient& r, const std::string& key, Result result) {
+        Lane& lane = r.lanes.at(key);
+        Verdict v = judge(result, Clock::now());
+        if (v.kind == Verdict::Kind::delivered && ++lane.next_request < lane.requests.size()) {
+            send_next(r, key);
+            return;
+        }
+        if (lane.requests.size() > 1 && v.kind != Verdict::Kind::delivered)
+            v.reason = "request " + std::to_string(lane.next_request + 1) + " of " + std::to_string(lane.requests.size()) +
+                       ": " + v.reason;
+        finish(r, key, std::move(v), std::move(result));
+    }
+
+    void finish(Recipient& r, const std::string& key, Verdict v, const Result& result) {
+        Lane& lane = r.lanes.at(key);
+        const auto now = Clock::now();
+        --r.in_flight;
+        if (v.recipient_fault) r.circuit.fault(now);
+        else circuit_success(r, now);
+        if (v.retry_after) r.paused_until = std::max(r.paused_until, now + *v.retry_after);
+
+        store::Attempt a;
+        a.status = result.ok() ? result.status : 0;
+        a.error = v.kind == Verdict::Kind::delivered ? "" : v.reason;
+        if (v.kind != Verdict::Kind::delivered) a.response = result.body.substr(0, options.max_kept_response);
+        if (v.kind == Verdict::Kind::delivered) {
+            a.result = store::Attempt::Result::delivered;
+        } else if (v.kind == Verdict::Kind::dead) {
+            a.result = store::Attempt::Result::dead;
+        } else {
+            const auto created = parse_instant(lane.head.created_at);
+            const auto max_age = std::chrono::hours(r.config.retry.max_age_hours);
+            if (r.config.retry.max_age_hours > 0 && created && now - *created > max_age) {
+                a.result = store::Attempt::Result::dead;
+                a.error = "gave up after " + std::to_string(r.config.retry.max_age_hours) + " hours (retry.max_age_hours); last: " + v.reason;
+            } else {
+                a.result = store::Attempt::Result::retry;
+                auto delay = backoff(static_cast<std::uint64_t>(lane.head.attempts) + 1,
+                                     std::chrono::seconds(r.config.retry.initial_delay_seconds),
+                                     std::chrono::seconds(r.config.retry.max_delay_seconds), random());
+                if (v.retry_after) delay = std::max(delay, *v.retry_after);
+                a.next_attempt_ms = to_ms(now + delay);
+            }
+        }
+        r.status.last_attempt_at = instant(now);
+        r.status.last_status = a.status;
+        r.status.last_error = a.error;
+        if (a.result == store::Attempt::Result::delivered) {
+            ++r.status.delivered;
+            log->debug("Delivered {} to {} ({}).", lane.head.id, r.config.id, v.reason);
+        } else if (a.result == store::Attempt::Result::dead) {
+            ++r.status.dead;
+            log->warn("Message {} to {} is a dead letter: {}.", lane.head.id, r.config.id, a.error);
+        } else {
+            ++r.status.retried;
+            log->info("Message {} to {} will be tried again at {} (attempt {}): {}.", lane.head.id, r.config.id,
+                      instant(from_ms(a.next_attempt_ms)), lane.head.attempts + 1, v.reason);
+        }
+        record(r, key, std::move(a));
+    }
+
+    // Commits the attempt; only then does the lane move on (a crash before it resends the message).
+    void record(Recipient& r, const std::string& key, store::Attempt a) {
+        const std::string id = r.lanes.at(key).head.id;
+        auto still_queued = std::make_shared<bool>(false);
+        auto attempt = std::make_shared<store::Attempt>(std::move(a));
+        std::weak_ptr<Impl> self = shared_from_this();
+        Recipient* rp = &r;
+        auto job = [id, attempt, still_queued](store::Tx& tx) {
+            *still_queued = tx.record_attempt(id, *attempt);
+            return true;
+        };
+        auto done = [self, rp, key, attempt, still_queued](bool committed) {
+            if (auto impl = self.lock())
+                impl->post([impl = impl.get(), rp, key, attempt, still_queued, committed] {
+                    impl->recorded(*rp, key, *attempt, *still_queued, committed);
+                });
+        };
+        if (!store.submit(job, done, 0)) {
+            // The store is full of work: try again shortly. The row is still queued meanwhile.
+            later(Clock::now() + milliseconds(200), [this, rp, key, attempt] { record(*rp, key, *attempt); });
+        }
+    }
+
+    void recorded(Recipient& r, const std::string& key, const store::Attempt& a, bool still_queued, bool committed) {
+        if (!committed) {
+            log->error("The result of delivering {} to {} could not be stored; trying again.", r.lanes.at(key).head.id, r.config.id);
+            Recipient* rp = &r;
+            later(Clock::now() + std::chrono::seconds(1), [this, rp, key, a] { record(*rp, key, a); });
+            return;
+        }
+        Lane& lane = r.lanes.at(key);
+        if (a.result == store::Attempt::Result::retry && still_queued) {
+            ++lane.head.attempts;
+            lane.head.next_attempt_ms = a.next_attempt_ms;
+            lane.due = from_ms(a.next_attempt_ms);
+            lane.busy = false;
+            r.due.emplace(lane.due, lane.head.seq, key);
+            return;
+        }
+        advance(r, key);
+    }
+
+    // The lane's head is done with: its next message becomes the head, or the lane is let go.
+    void advance(Recipient& r, const std::string& key) {
+        Lane& lane = r.lanes.at(key);
+        std::optional<store::Queued> next;
+        if (!lane.head.lane.empty()) next = store.next_in_lane(r.config.id, lane.head.lane);
+        if (next && next->id != lane.head.id) {
+            hold(r, key, std::move(*next));
+            return;
+        }
+        r.lanes.erase(key);
+        r.scan = true;  // room for a lane the window had no space for
+    }
+
+    void circuit_success(Recipient& r, Clock::time_point now);
+
+    void publish() {
+        std::vector<RecipientStatus> out;
+        for (const auto& r : recipients) {
+            RecipientStatus s = r->status;
+            s.circuit = std::string(to_string(r->circuit.state()));
+            s.consecutive_faults = r->circuit.consecutive_faults();
+            s.next_probe_at = r->circuit.state() == Circuit::State::open ? instant(r->circuit.reopen_at()) : "";
+            s.paused_until = r->paused_until > Clock::now() ? instant(r->paused_until) : "";
+            s.lanes = r->lanes.size();
+            s.in_flight = r->in_flight;
+            out.push_back(std::move(s));
+        }
+        std::lock_guard lock(mutex);
+        published = std::move(out);
+    }
+};
+
+void Engine::Impl::circuit_success(Recipient& r, Clock::time_point now) {
+    const bool was_down = r.circuit.state() != Circuit::State::closed;
+    r.circuit.success();
+    if (!was_down) return;
+    log->info("Recipient {} answers again; its circuit is closed.", r.config.id);
+    decltype(r.due) again;
+    for (const auto& [due, seq, key] : r.due) again.emplace(std::min(due, now), seq, key);
+    r.due.swap(again);
+}
+
+Engine::Engine(store::Store& store, const std::vector<config::Recipient>& recipients, EngineOptions options)
+    : impl_(std::make_shared<Impl>(store, options)) {
+    for (const auto& c : recipients) {
+        auto r = std::make_unique<Impl::Recipient>(c, options.circuit_threshold);
+        r->client = std::make_unique<Client>(endpoint_of(c), client_options(c));
+        impl_->recipients.push_back(std::move(r));
+    }
+    impl_->publish();
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::start() {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->started) return;
+    impl_->started = true;
+    impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+void Engine::notify() {
+    impl_->post([impl = impl_.get()] {
+        for (auto& r : impl->recipients) r->scan = true;
+    });
+}
+
+void Engine::rescan() {
+    impl_->post([impl = impl_.get()] {
+        for (auto& r : impl->recipients) {
+            r->cursor = 0;
+            r->scan = true;
+        }
+    });
+}
+
+void Engine::stop() {
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (impl_->stopping) return;
+        impl_->stopping = true;
+        impl_->wake.notify_all();
+    }
+    if (impl_->thread.joinable()) impl_->thread.join();
+    // Answers still coming in find the engine stopped and are dropped: their rows stay queued.
+    for (auto& r : impl_->recipients) r->client->shutdown();
+}
+
+std::vector<RecipientStatus> Engine::status() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->published;
+}
+
+std::vector<std::string> Engine::open_circuits() const {
+    std::vector<std::string> out;
+    for (const auto& s : status())
+        if (s.circuit != "closed") out.push_back(s.id);
+    return out;
+}
+
+}  // namespace helsebro::delivery
