@@ -49,11 +49,10 @@ std::optional<std::int64_t> to_int(std::string_view s) {
 }
 
 std::int64_t age_seconds(const std::string& instant) {
-    std::tm tm{};
-    if (instant.empty() || !::strptime(instant.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-    auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
+    auto at = store::from_instant(instant);
+    if (!at) return 0;
     return std::max<std::int64_t>(
-        0, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - at).count());
+        0, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *at).count());
 }
 
 json::Value summary_of(const store::OutboxEntry& e) {

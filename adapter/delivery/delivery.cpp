@@ -25,22 +25,7 @@ namespace {
 
 using Task = std::function<void()>;
 
-std::string instant(Clock::time_point t) {
-    auto ms = std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
-}
-
-std::optional<Clock::time_point> parse_instant(const std::string& text) {
-    std::tm tm{};
-    if (!::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-    return Clock::from_time_t(::timegm(&tm));
-}
+std::string instant(Clock::time_point t) { return store::to_instant(t); }
 
 Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(milliseconds(ms)); }
 std::int64_t to_ms(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count(); }
@@ -289,7 +274,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         } else if (v.kind == Verdict::Kind::dead) {
             a.result = store::Attempt::Result::dead;
         } else {
-            const auto created = parse_instant(lane.head.created_at);
+            const auto created = store::from_instant(lane.head.created_at);
             const auto max_age = std::chrono::hours(r.config.retry.max_age_hours);
             if (r.config.retry.max_age_hours > 0 && created && now - *created > max_age) {
                 a.result = store::Attempt::Result::dead;

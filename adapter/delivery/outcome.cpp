@@ -197,7 +197,7 @@ std::optional<milliseconds> parse_retry_after(std::string_view value, Clock::tim
 
 milliseconds backoff(std::uint64_t attempt, milliseconds initial, milliseconds max, std::uint64_t random) {
     std::uint64_t cap = static_cast<std::uint64_t>(std::max<std::int64_t>(initial.count(), 0));
-    for (std::uint64_t i = 1; i < attempt && cap < static_cast<std::uint64_t>(max.count()); ++i) cap *= 2;
+    for (std::uint64_t i = 1; i < attempt && cap > 0 && cap < static_cast<std::uint64_t>(max.count()); ++i) cap *= 2;
     cap = std::min<std::uint64_t>(cap, static_cast<std::uint64_t>(std::max<std::int64_t>(max.count(), 0)));
     return milliseconds(static_cast<std::int64_t>(random % (cap + 1)));
 }

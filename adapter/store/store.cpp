@@ -844,17 +844,24 @@ std::string new_id() {
     return buf;
 }
 
-std::string now_instant() {
+std::string now_instant() { return to_instant(std::chrono::system_clock::now()); }
+
+std::string to_instant(std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
-    auto now = system_clock::now();
-    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::time_t t = system_clock::to_time_t(now);
+    auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
-    gmtime_r(&t, &tm);
+    gmtime_r(&secs, &tm);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     return buf;
+}
+
+std::optional<std::chrono::system_clock::time_point> from_instant(const std::string& instant) {
+    std::tm tm{};
+    if (instant.empty() || !::strptime(instant.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+    return std::chrono::system_clock::from_time_t(::timegm(&tm));
 }
 
 }  // namespace helsebro::store

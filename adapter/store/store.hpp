@@ -8,6 +8,7 @@
 // connections and never wait for the writer.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -204,5 +205,8 @@ private:
 std::string new_id();
 // Current time as a FHIR instant, e.g. 2026-11-25T08:30:12.123Z.
 std::string now_instant();
+std::string to_instant(std::chrono::system_clock::time_point t);
+// An instant this store wrote, to the second; nullopt when it is not one.
+std::optional<std::chrono::system_clock::time_point> from_instant(const std::string& instant);
 
 }  // namespace helsebro::store
