@@ -28,7 +28,6 @@ using Task = std::function<void()>;
 std::string instant(Clock::time_point t) { return store::to_instant(t); }
 
 Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(milliseconds(ms)); }
-std::int64_t to_ms(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count(); }
 
 Endpoint endpoint_of(const config::Recipient& r) {
     auto parsed = config::detail::parse_base_url(r.endpoint);
@@ -265,29 +264,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         else circuit_success(r, now);
         if (v.retry_after) r.paused_until = std::max(r.paused_until, now + *v.retry_after);
 
-        store::Attempt a;
-        a.status = result.ok() ? result.status : 0;
-        a.error = v.kind == Verdict::Kind::delivered ? "" : v.reason;
-        if (v.kind != Verdict::Kind::delivered) a.response = result.body.substr(0, options.max_kept_response);
-        if (v.kind == Verdict::Kind::delivered) {
-            a.result = store::Attempt::Result::delivered;
-        } else if (v.kind == Verdict::Kind::dead) {
-            a.result = store::Attempt::Result::dead;
-        } else {
-            const auto created = store::from_instant(lane.head.created_at);
-            const auto max_age = std::chrono::hours(r.config.retry.max_age_hours);
-            if (r.config.retry.max_age_hours > 0 && created && now - *created > max_age) {
-                a.result = store::Attempt::Result::dead;
-                a.error = "gave up after " + std::to_string(r.config.retry.max_age_hours) + " hours (retry.max_age_hours); last: " + v.reason;
-            } else {
-                a.result = store::Attempt::Result::retry;
-                auto delay = backoff(static_cast<std::uint64_t>(lane.head.attempts) + 1,
-                                     std::chrono::seconds(r.config.retry.initial_delay_seconds),
-                                     std::chrono::seconds(r.config.retry.max_delay_seconds), random());
-                if (v.retry_after) delay = std::max(delay, *v.retry_after);
-                a.next_attempt_ms = to_ms(now + delay);
-            }
-        }
+        store::Attempt a = decide(v, result, lane.head, r.config.retry, now, random(), options.max_kept_response);
         r.status.last_attempt_at = instant(now);
         r.status.last_status = a.status;
         r.status.last_error = a.error;

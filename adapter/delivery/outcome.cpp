@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "adapter/store/store.hpp"
 #include "fhir/json.hpp"
 
 namespace helsebro::delivery {
@@ -193,6 +194,35 @@ std::optional<milliseconds> parse_retry_after(std::string_view value, Clock::tim
     auto at = Clock::from_time_t(::timegm(&tm));
     if (at <= now) return milliseconds(0);
     return std::min(std::chrono::duration_cast<milliseconds>(at - now), max_retry_after);
+}
+
+store::Attempt decide(const Verdict& v, const Result& result, const store::Queued& row,
+                      const config::Recipient::Retry& retry, Clock::time_point now, std::uint64_t random,
+                      std::size_t max_response) {
+    store::Attempt a;
+    a.status = result.ok() ? result.status : 0;
+    if (v.kind == Verdict::Kind::delivered) {
+        a.result = store::Attempt::Result::delivered;
+        return a;
+    }
+    a.error = v.reason;
+    a.response = result.body.substr(0, max_response);
+    if (v.kind == Verdict::Kind::dead) {
+        a.result = store::Attempt::Result::dead;
+        return a;
+    }
+    const auto created = store::from_instant(row.created_at);
+    if (retry.max_age_hours > 0 && created && now - *created > std::chrono::hours(retry.max_age_hours)) {
+        a.result = store::Attempt::Result::dead;
+        a.error = "gave up after " + std::to_string(retry.max_age_hours) + " hours (retry.max_age_hours); last: " + v.reason;
+        return a;
+    }
+    a.result = store::Attempt::Result::retry;
+    auto delay = backoff(static_cast<std::uint64_t>(row.attempts) + 1, std::chrono::seconds(retry.initial_delay_seconds),
+                         std::chrono::seconds(retry.max_delay_seconds), random);
+    if (v.retry_after) delay = std::max(delay, *v.retry_after);
+    a.next_attempt_ms = std::chrono::duration_cast<milliseconds>((now + delay).time_since_epoch()).count();
+    return a;
 }
 
 milliseconds backoff(std::uint64_t attempt, milliseconds initial, milliseconds max, std::uint64_t random) {

@@ -12,6 +12,7 @@
 
 #include "adapter/config/config.hpp"
 #include "adapter/delivery/http_client.hpp"
+#include "adapter/store/outbox.hpp"
 
 namespace helsebro::delivery {
 
@@ -50,6 +51,13 @@ Verdict judge(const Result& result, Clock::time_point now);
 
 // Retry-After as delay-seconds or an HTTP-date; nullopt when absent or unreadable. Capped at a day.
 std::optional<milliseconds> parse_retry_after(std::string_view value, Clock::time_point now);
+
+// What to record of an attempt that ended in `verdict`: delivered, dead, or retry at a time
+// from backoff() (not sooner than the recipient's Retry-After) — or dead after all when the
+// message is older than retry.max_age_hours. Keeps at most `max_response` bytes of the answer.
+store::Attempt decide(const Verdict& verdict, const Result& result, const store::Queued& row,
+                      const config::Recipient::Retry& retry, Clock::time_point now, std::uint64_t random,
+                      std::size_t max_response);
 
 // Exponential backoff with full jitter: uniform in [0, min(max, initial * 2^(attempt-1))], where
 // attempt counts from 1 and `random` is any 64-bit random number.

@@ -260,5 +260,56 @@ TEST_F(DeliveryTest, ServerErrorsAndDroppedConnectionsAreRetriedWithTheSameId) {
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE recipient = 'hospital'"), 3);
 }
 
+// A plain FHIR server as recipient: the hospital takes a transaction of PUTs, the municipality
+// each resource on its own; a transaction-response with a failed entry is a refusal.
+class PlainFhirRecipients : public DeliveryTest {
+protected:
+    DaemonOptions options() override {
+        DaemonOptions o;
+        o.extra_yaml = "admin:\n  clients: [demo]\nrecipients:\n"
+                       "  - id: hospital\n    endpoint: " + hospital.base_url() + "\n    style: transaction\n" + recipient_extra() +
+                       "  - id: municipality\n    endpoint: " + municipality.base_url() + "\n    style: create\n" + recipient_extra();
+        return o;
+    }
+};
+
+TEST_F(PlainFhirRecipients, TransactionAndCreateStylesPutTheResourcesAndReadTheEntries) {
+    hospital.set_handler([](const ReceivedRequest& q) {
+        RecipientReply r;
+        r.headers = {{"Content-Type", "application/fhir+json"}};
+        const bool refuse = handover_tag(q.body) == "5-2";
+        r.body = std::string(R"({"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"200 OK"}},)") +
+                 R"({"response":{"status":")" + (refuse ? "422 Unprocessable Entity" : "201 Created") + R"("}}]})";
+        return r;
+    });
+    ASSERT_EQ(send_handover(5, 1), 200);
+    ASSERT_EQ(send_handover(5, 2), 200);
+    ASSERT_TRUE(hospital.wait_for([](const auto& rs) { return rs.size() >= 2; }, 30s));
+    const auto first = hospital.requests().front();
+    EXPECT_EQ(first.target, "/fhir");
+    auto tx = parse_json(first.body);
+    EXPECT_EQ(json_string(tx, "type"), "transaction");
+    EXPECT_EQ(json_string(tx, "id"), first.headers.at("idempotency-key"));
+    ASSERT_EQ(json_size(tx, "entry"), 2u);  // Basic and Patient; the MessageHeader stays behind
+    EXPECT_EQ(json_string(tx, "entry[0].request.method"), "PUT");
+    EXPECT_EQ(json_string(tx, "entry[0].request.url").rfind("Basic/", 0), 0u);
+
+    ASSERT_TRUE(municipality.wait_for([](const auto& rs) { return rs.size() >= 4; }, 30s));
+    std::set<std::string> types;
+    for (const auto& q : municipality.requests()) {
+        EXPECT_EQ(q.method, "PUT");
+        types.insert(q.target.substr(0, q.target.rfind('/')));
+    }
+    EXPECT_EQ(types, (std::set<std::string>{"/fhir/Basic", "/fhir/Patient"}));
+
+    for (int i = 0; i < 200 && scalar("SELECT count(*) FROM outbox WHERE state <> 'queued'") < 4; ++i)
+        std::this_thread::sleep_for(25ms);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE recipient = 'hospital' AND state = 'dead'"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE recipient = 'hospital' AND state = 'delivered'"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE recipient = 'municipality' AND state = 'delivered'"), 2);
+    auto dead = get_json(*client, "/admin/deadletters?recipient=hospital");
+    EXPECT_EQ(json_string(dead, "deadletters[0].reason"), "entry 1 of the transaction-response answered 422");
+}
+
 }  // namespace
 }  // namespace helsebro::testing

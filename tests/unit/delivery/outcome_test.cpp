@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapter/delivery/outcome.hpp"
+#include "adapter/store/store.hpp"
 #include "fhir/json.hpp"
 
 namespace helsebro::delivery {
@@ -822,6 +823,72 @@ TEST(RequestsFor, MessageWithOnlyAHeaderGivesAnEmptyTransactionAndNoCreates) {
     ASSERT_TRUE(bundle.find("entry"));
     EXPECT_TRUE(bundle.find("entry")->items().empty());
     EXPECT_TRUE(requests_for(Style::create, message).empty());
+}
+
+// ---- decide: what an attempt's verdict writes ----
+
+store::Queued row_created(Clock::time_point created, std::int64_t attempts) {
+    store::Queued q;
+    q.id = "m-1";
+    q.created_at = store::to_instant(created);
+    q.attempts = attempts;
+    return q;
+}
+
+Result answered(int status, std::string body) {
+    Result r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+TEST(Decide, DeliveredKeepsTheStatusButNotTheAnswer) {
+    const auto now = Clock::now();
+    auto a = decide(Verdict{Kind::delivered, "answered 200", {}, false}, answered(200, "{\"ok\":1}"), row_created(now, 0),
+                    {1, 300, 0}, now, 42, 100);
+    EXPECT_EQ(a.result, store::Attempt::Result::delivered);
+    EXPECT_EQ(a.status, 200);
+    EXPECT_TRUE(a.response.empty());
+    EXPECT_TRUE(a.error.empty());
+}
+
+TEST(Decide, DeadKeepsTheReasonAndTheAnswerUpToTheCap) {
+    const auto now = Clock::now();
+    auto a = decide(Verdict{Kind::dead, "answered 422", {}, false}, answered(422, std::string(500, 'x')), row_created(now, 2),
+                    {1, 300, 0}, now, 42, 100);
+    EXPECT_EQ(a.result, store::Attempt::Result::dead);
+    EXPECT_EQ(a.error, "answered 422");
+    EXPECT_EQ(a.response.size(), 100u);
+}
+
+TEST(Decide, RetryWaitsWithinTheBackoffAndNeverLessThanRetryAfter) {
+    const auto now = Clock::now();
+    const auto ms_of = [&](const store::Attempt& a) { return a.next_attempt_ms - std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count(); };
+    std::mt19937_64 random(7);
+    for (int i = 0; i < 200; ++i) {
+        auto a = decide(Verdict{Kind::retry, "answered 503", {}, true}, answered(503, ""), row_created(now, 3), {1, 300, 0}, now,
+                        random(), 100);
+        ASSERT_EQ(a.result, store::Attempt::Result::retry);
+        EXPECT_GE(ms_of(a), 0);
+        EXPECT_LE(ms_of(a), 8000);  // attempt 4: initial 1 s doubled three times
+    }
+    auto throttled = decide(Verdict{Kind::retry, "answered 429", 60s, true}, answered(429, ""), row_created(now, 0), {1, 300, 0},
+                            now, 0, 100);
+    EXPECT_EQ(ms_of(throttled), 60000);
+}
+
+TEST(Decide, AMessageOlderThanTheMaximumAgeIsGivenUpAsDead) {
+    const auto now = Clock::now();
+    auto old = decide(Verdict{Kind::retry, "no answer: connect_failed", {}, true}, Result{Failure::connect_failed, "", 0, {}, {}, {}},
+                      row_created(now - 25h, 40), {1, 300, 24}, now, 1, 100);
+    EXPECT_EQ(old.result, store::Attempt::Result::dead);
+    EXPECT_EQ(old.error, "gave up after 24 hours (retry.max_age_hours); last: no answer: connect_failed");
+    auto young = decide(Verdict{Kind::retry, "x", {}, true}, Result{Failure::timeout, "", 0, {}, {}, {}}, row_created(now - 23h, 40),
+                        {1, 300, 24}, now, 1, 100);
+    EXPECT_EQ(young.result, store::Attempt::Result::retry);
+    auto forever = decide(Verdict{Kind::retry, "x", {}, true}, Result{Failure::timeout, "", 0, {}, {}, {}},
+                          row_created(now - 24h * 365, 4000), {1, 300, 0}, now, 1, 100);
+    EXPECT_EQ(forever.result, store::Attempt::Result::retry);
 }
 
 }  // namespace
