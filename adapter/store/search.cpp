@@ -248,32 +248,39 @@ std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
     return s->step() ? first_version_.int64(0) : rowid;
 }
 
-void IndexWriter::remove_rows(const ResourceVersion& v, std::int64_t key) {
+std::vector<IndexRow> IndexWriter::current_rows(const ResourceVersion& v, std::int64_t key) {
     // A version written earlier in this batch may still have rows waiting: in the table first.
-    if (std::any_of(pending_.begin() + static_cast<std::ptrdiff_t>(flushed_), pending_.end(),
-                    [&](const Pending& p) { return p.key == key && p.type == v.type; }))
-        flush(/*in_job=*/true);
-    std::string encoded;
-    {
-        Use s(current_rows_);
-        s->bind(1, v.type).bind(2, key);
-        if (!s->step()) return;
-        encoded = current_rows_.text(0);
-    }
-    for (const auto& row : decode_rows(encoded)) {
-        Use s(delete_row_);
-        s->bind(1, v.type).bind(2, row.param);
-        bind_column(delete_row_, 3, row.a);
-        s->bind(4, row.b).bind(5, key);
-        s->run();
-    }
+    if (pending_keys_.count({v.type, key})) flush(/*in_job=*/true);
+    Use s(current_rows_);
+    s->bind(1, v.type).bind(2, key);
+    if (!s->step()) return {};
+    return decode_rows(current_rows_.text(0));
 }
 
 void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const SearchIndex& index) {
     static const SearchIndex none;
     const SearchIndex& rows = v.deleted ? none : index;
     std::int64_t key = key_of(v, rowid);
-    if (v.version > 1) remove_rows(v, key);
+    // Only what changed between the versions: a care plan that gains an activity keeps the rest of
+    // its rows, which were most of the writer's deletes and inserts.
+    auto before = v.version > 1 ? current_rows(v, key) : std::vector<IndexRow>{};
+    auto after = rows.rows;
+    const auto less = [](const IndexRow& x, const IndexRow& y) { return std::tie(x.param, x.a, x.b) < std::tie(y.param, y.a, y.b); };
+    const auto same = [&](const IndexRow& x, const IndexRow& y) { return !less(x, y) && !less(y, x); };
+    std::sort(before.begin(), before.end(), less);
+    before.erase(std::unique(before.begin(), before.end(), same), before.end());
+    std::sort(after.begin(), after.end(), less);
+    after.erase(std::unique(after.begin(), after.end(), same), after.end());
+    std::vector<IndexRow> gone, added;
+    std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone), less);
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added), less);
+    for (const auto& row : gone) {
+        Use s(delete_row_);
+        s->bind(1, v.type).bind(2, row.param);
+        bind_column(delete_row_, 3, row.a);
+        s->bind(4, row.b).bind(5, key);
+        s->run();
+    }
     std::string encoded = encode_rows(rows.rows);
     {
         Use s(upsert_resource_);
@@ -281,7 +288,8 @@ void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const Sear
         s->bind(6, std::int64_t{v.deleted}).bind_blob(7, encoded);
         s->run();
     }
-    for (const auto& row : rows.rows) pending_.push_back({v.type, row, key});
+    if (!added.empty()) pending_keys_.insert({v.type, key});
+    for (auto& row : added) pending_.push_back({v.type, std::move(row), key});
 }
 
 void IndexWriter::insert(const Pending& p) {
@@ -304,6 +312,7 @@ void IndexWriter::flush(bool in_job) {
     }
     for (auto it = first; it != pending_.end(); ++it) insert(*it);
     flushed_ = pending_.size();
+    pending_keys_.clear();
 }
 
 void IndexWriter::job_started() {
@@ -313,6 +322,7 @@ void IndexWriter::job_started() {
 
 void IndexWriter::batch_ended() {
     pending_.clear();
+    pending_keys_.clear();
     flushed_ = job_pending_ = job_flushed_ = 0;
 }
 
@@ -320,6 +330,9 @@ void IndexWriter::job_rolled_back() {
     // ROLLBACK TO undid whatever this job inserted, earlier jobs' rows flushed meanwhile included.
     pending_.resize(job_pending_);
     flushed_ = job_flushed_;
+    pending_keys_.clear();
+    for (auto it = pending_.begin() + static_cast<std::ptrdiff_t>(flushed_); it != pending_.end(); ++it)
+        pending_keys_.insert({it->type, it->key});
 }
 
 std::size_t backfill_search_index(sqlite::Connection& db) {

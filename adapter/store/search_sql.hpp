@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -41,11 +42,12 @@ private:
     };
 
     std::int64_t key_of(const ResourceVersion& v, std::int64_t rowid);
-    void remove_rows(const ResourceVersion& v, std::int64_t key);
+    std::vector<IndexRow> current_rows(const ResourceVersion& v, std::int64_t key);
     void insert(const Pending& p);
 
     sqlite::Statement first_version_, current_rows_, upsert_resource_, delete_row_, insert_row_;
     std::vector<Pending> pending_;
+    std::set<std::pair<std::string, std::int64_t>> pending_keys_;  // (type, key) with rows in pending_ not yet flushed
     std::size_t flushed_ = 0;  // pending_[0, flushed_) are in the table (inside this transaction)
     std::size_t job_pending_ = 0, job_flushed_ = 0;  // both at the start of the current job
 };

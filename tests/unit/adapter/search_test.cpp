@@ -164,6 +164,45 @@ TEST(StoreSearch, AJobRolledBackInABatchLeavesTheOthersIndexed) {
     EXPECT_TRUE(ids(s.store->search(query("CarePlan", {store::token("status", "", "revoked")}))).empty());
 }
 
+// Versions of one resource in one batch, one of them rolled back: only what changed between the
+// versions is rewritten, and the rows of the version that rolled back go with it.
+TEST(StoreSearch, VersionsInOneBatchLeaveExactlyTheLastOnesRows) {
+    test::ScratchStore s;
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    std::promise<void> started;
+    s.store->submit([&](Tx&) { started.set_value(); return gate.wait_for(test::deadline) == std::future_status::ready; },
+                    [](bool) {});
+    started.get_future().wait();
+    auto put_in = [](Tx& tx, std::int64_t version, const std::string& status, const std::string& patient) {
+        tx.put_version(ResourceVersion{"CarePlan", "x", version, tx.now(), false, care_plan("x", status, by_reference(patient))},
+                       test::record(tx), {});
+    };
+    std::vector<std::future<void>> done;
+    auto submit = [&](store::Job job) {
+        auto p = std::make_shared<std::promise<void>>();
+        done.push_back(p->get_future());
+        s.store->submit(std::move(job), [p](bool) { p->set_value(); });
+    };
+    submit([&](Tx& tx) { put_in(tx, 1, "active", "p1"); return true; });
+    submit([&](Tx& tx) { put_in(tx, 2, "revoked", "p2"); return false; });
+    submit([&](Tx& tx) { put_in(tx, 2, "completed", "p1"); return true; });
+    submit([&](Tx& tx) { put_in(tx, 3, "completed", "p3"); return true; });
+    release.set_value();
+    for (auto& f : done) ASSERT_EQ(f.wait_for(test::deadline), std::future_status::ready);
+    auto found = [&](std::vector<store::Clause> clauses) { return ids(s.store->search(query("CarePlan", std::move(clauses)))); };
+    const std::vector<std::string> x{"x"};
+    EXPECT_EQ(found({store::token("status", "", "completed")}), x);
+    EXPECT_TRUE(found({store::token("status", "", "active")}).empty());
+    EXPECT_TRUE(found({store::token("status", "", "revoked")}).empty());
+    EXPECT_EQ(found({store::reference("patient", "Patient", "p3")}), x);
+    EXPECT_TRUE(found({store::reference("patient", "Patient", "p1")}).empty());
+    EXPECT_TRUE(found({store::reference("patient", "Patient", "p2")}).empty());
+    put(*s.store, "CarePlan", "x", 4, care_plan("x", "completed", by_reference("p3")));  // unchanged rows stay
+    EXPECT_EQ(found({store::reference("patient", "Patient", "p3")}), x);
+    EXPECT_EQ(found({store::token("status", "", "completed")}), x);
+}
+
 TEST(StoreSearch, APreparedIndexIsWhatGetsWritten) {
     test::ScratchStore s;
     auto tree = fhir::json::parse(care_plan("y", "active", by_reference("p1")));
