@@ -9,6 +9,7 @@
 #include "adapter/auth/auth.hpp"
 #include "adapter/cli/args.hpp"
 #include "adapter/cli/convert.hpp"
+#include "adapter/cli/deliveries.hpp"
 #include "adapter/cli/fhirpath.hpp"
 #include "adapter/cli/mappings.hpp"
 #include "adapter/cli/rules.hpp"
@@ -97,8 +98,10 @@ const Command map_cmd{
 
 const Command version_cmd{"version", "Print the version.", {}, {}, ""};
 
-const std::vector<const Command*> commands{&serve_cmd,     &check_cmd, &validate_cmd, &convert_cmd, &fhirpath_cmd, &test_mappings_cmd, &map_cmd,
-                                           &reference_cmd, &hash_cmd,  &version_cmd};
+const std::vector<const Command*> commands{&serve_cmd,     &check_cmd,          &validate_cmd,  &convert_cmd,
+                                           &fhirpath_cmd,  &test_mappings_cmd,  &map_cmd,       &queue_command,
+                                           &deadletters_command, &audit_command, &reference_cmd, &hash_cmd,
+                                           &version_cmd};
 
 std::string main_help() {
     std::string out =
@@ -188,6 +191,7 @@ int run(int argc, char** argv) {
         std::cerr << "helsebro: unknown command '" << args[0] << "'\n\n" << main_help();
         return 2;
     }
+    if (is_delivery_command(*cmd)) return run_delivery_command(*cmd, {args.begin() + 1, args.end()});
     if (cmd == &validate_cmd) {
         std::vector<std::string> files(args.begin() + 1, args.end());
         if (files.empty() || files.front() == "--help" || files.front() == "-h") {
