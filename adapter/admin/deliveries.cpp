@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 
 #include "adapter/ingress/route.hpp"
 #include "fhir/json.hpp"
@@ -71,11 +72,24 @@ json::Value summary_of(const store::OutboxEntry& e) {
     return v;
 }
 
+// since/until compare with created_at as text: only a UTC instant or a prefix of one does that
+// right (2026-11-25, 2026-11-25T08, 2026-11-25T08:30:00.000Z).
+bool instant_prefix(std::string_view s) {
+    static constexpr std::string_view shape = "0000-00-00T00:00:00.000Z";
+    if (s.empty() || s.size() > shape.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (shape[i] == '0' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i]) return false;
+    }
+    return s.size() >= 4;
+}
+
 // The filter of a list or of a replay/discard "filter" object: the same names either way.
 std::optional<std::string> read_filter(const std::vector<std::pair<std::string, std::string>>& params,
                                        store::DeadLetterFilter& f) {
     for (const auto& [name, value] : params) {
         if (name == "recipient") f.recipient = value;
+        else if ((name == "since" || name == "until") && !instant_prefix(value))
+            return "'" + name + "' must be a UTC instant or its beginning, such as 2026-11-25 or 2026-11-25T08:30:00Z";
         else if (name == "since") f.since = value;
         else if (name == "until") f.until = value;
         else if (name == "status" || name == "message" || name == "after" || name == "limit") {
@@ -227,6 +241,7 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
         return respond(problem(400, "structure", std::string("The body of a ") + action + " is a JSON object: {\"ids\": [...]} or {\"filter\": {...}}."));
     const json::Value& in = *parsed.value;
     std::vector<std::string> ids;
+    bool more = false;  // the filter matched more than one request takes
     if (const json::Value* list = in.find("ids")) {
         if (!list->is_array()) return respond(problem(400, "structure", "'ids' is a list of message ids."));
         for (const auto& v : list->items()) {
@@ -245,7 +260,9 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
         store::DeadLetterFilter f;
         f.limit = max_ids_per_change;
         if (auto error = read_filter(params, f)) return respond(problem(400, "invalid", "'filter': " + *error + "."));
-        for (const auto& e : store_.dead_letters(f)) ids.push_back(e.queued.id);
+        auto matching = store_.dead_letters(f);
+        more = matching.size() == f.limit;
+        for (const auto& e : matching) ids.push_back(e.queued.id);
     } else if (!in.find("ids")) {
         return respond(problem(400, "required", std::string("Name what to ") + action + ": \"ids\" or \"filter\"."));
     }
@@ -256,6 +273,8 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
             return respond(problem(400, "required", "A discard needs a \"reason\": it is kept in the audit log."));
         reason = std::string(*r);
     }
+    std::set<std::string> seen;
+    ids.erase(std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return !seen.insert(id).second; }), ids.end());
     if (ids.size() > max_ids_per_change)
         return respond(problem(400, "too-costly", "At most 10000 messages per request."));
 
@@ -274,7 +293,7 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
         }
         return true;
     };
-    auto done = [this, respond, shared, client, action](bool committed) {
+    auto done = [this, respond, shared, client, action, more](bool committed) {
         if (!committed) return respond(problem(503, "transient", "The store could not record it; nothing changed. Try again."));
         logger()->info("Client {} asked to {} {} messages: {} changed.", client, action,
                        shared->changed.size() + shared->unchanged.size(), shared->changed.size());
@@ -286,6 +305,8 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
         body.set(std::string(action) == "replay" ? "replayed" : "discarded", std::move(changed));
         // Already delivered, queued (for a replay), or unknown: left as they were.
         body.set("unchanged", std::move(unchanged));
+        // The filter matched more than one request changes: the rest needs another request.
+        if (more) body.set("more", json::Value::boolean(true));
         respond(json_reply(200, body));
     };
     if (!store_.submit(job, done, ids.size() * 64))

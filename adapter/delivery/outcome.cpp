@@ -211,7 +211,7 @@ store::Attempt decide(const Verdict& v, const Result& result, const store::Queue
         a.result = store::Attempt::Result::dead;
         return a;
     }
-    const auto created = store::from_instant(row.created_at);
+    const auto created = store::from_instant(row.age_from.empty() ? row.created_at : row.age_from);
     if (retry.max_age_hours > 0 && created && now - *created > std::chrono::hours(retry.max_age_hours)) {
         a.result = store::Attempt::Result::dead;
         a.error = "gave up after " + std::to_string(retry.max_age_hours) + " hours (retry.max_age_hours); last: " + v.reason;

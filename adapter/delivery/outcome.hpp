@@ -54,7 +54,8 @@ std::optional<milliseconds> parse_retry_after(std::string_view value, Clock::tim
 
 // What to record of an attempt that ended in `verdict`: delivered, dead, or retry at a time
 // from backoff() (not sooner than the recipient's Retry-After) — or dead after all when the
-// message is older than retry.max_age_hours. Keeps at most `max_response` bytes of the answer.
+// message has waited longer than retry.max_age_hours since it was queued or last replayed.
+// Keeps at most `max_response` bytes of the answer.
 store::Attempt decide(const Verdict& verdict, const Result& result, const store::Queued& row,
                       const config::Recipient::Retry& retry, Clock::time_point now, std::uint64_t random,
                       std::size_t max_response);

@@ -19,6 +19,7 @@ struct Queued {
     std::string created_at;
     std::int64_t attempts = 0;
     std::int64_t next_attempt_ms = 0;  // Unix ms
+    std::string age_from;  // when it (last) entered the queue: created_at, or its latest replay
 };
 
 // One row in full, for the admin API (body only when asked for).

@@ -9,29 +9,32 @@ using sqlite::Use;
 
 namespace {
 
-constexpr const char* queued_columns = "rowid, id, recipient, lane, message_id, created_at, attempts, next_attempt_ms";
+#define HELSEBRO_QUEUED_COLUMNS \
+    "rowid, id, recipient, lane, message_id, created_at, attempts, next_attempt_ms, " \
+    "CASE WHEN replayed_at <> '' THEN replayed_at ELSE created_at END"
+constexpr const char* queued_columns = HELSEBRO_QUEUED_COLUMNS;
 constexpr const char* entry_columns =
-    "rowid, id, recipient, lane, message_id, created_at, attempts, next_attempt_ms, state, last_attempt_at, "
-    "last_status, last_error, last_response, finished_at, reason";
+    HELSEBRO_QUEUED_COLUMNS ", state, last_attempt_at, last_status, last_error, last_response, finished_at, reason";
+#undef HELSEBRO_QUEUED_COLUMNS
 
 std::string sql(const char* head, const char* columns, const char* tail) {
     return std::string(head) + columns + tail;
 }
 
 Queued queued_from(Statement& s) {
-    return Queued{s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5), s.int64(6), s.int64(7)};
+    return Queued{s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5), s.int64(6), s.int64(7), s.text(8)};
 }
 
 OutboxEntry entry_from(Statement& s) {
     OutboxEntry e;
     e.queued = queued_from(s);
-    e.state = s.text(8);
-    e.last_attempt_at = s.text(9);
-    e.last_status = static_cast<int>(s.int64(10));
-    e.last_error = s.text(11);
-    e.last_response = s.text(12);
-    e.finished_at = s.text(13);
-    e.reason = s.text(14);
+    e.state = s.text(9);
+    e.last_attempt_at = s.text(10);
+    e.last_status = static_cast<int>(s.int64(11));
+    e.last_error = s.text(12);
+    e.last_response = s.text(13);
+    e.finished_at = s.text(14);
+    e.reason = s.text(15);
     return e;
 }
 
@@ -52,8 +55,8 @@ OutboxWriter::OutboxWriter(sqlite::Connection& db)
               "reason = CASE WHEN ?7 = 'dead' THEN ?4 ELSE reason END "
               "WHERE id = ?1 AND (state = 'queued' OR (?7 = 'delivered' AND state = 'discarded'))"),
       replay_(db,
-              "UPDATE outbox SET state = 'queued', next_attempt_ms = 0, finished_at = '', reason = '' "
-              "WHERE id = ?1 AND state IN ('dead', 'discarded')"),
+              "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_ms = 0, finished_at = '', reason = '', "
+              "replayed_at = ?2 WHERE id = ?1 AND state IN ('dead', 'discarded')"),
       discard_(db,
                "UPDATE outbox SET state = 'discarded', finished_at = ?3, reason = ?2 "
                "WHERE id = ?1 AND state IN ('queued', 'dead')"),
@@ -77,9 +80,9 @@ bool OutboxWriter::record(std::string_view id, const Attempt& a, const std::stri
     return changed(db_);
 }
 
-bool OutboxWriter::replay(std::string_view id, const std::string&) {
+bool OutboxWriter::replay(std::string_view id, const std::string& now) {
     Use s(replay_);
-    s->bind(1, id);
+    s->bind(1, id).bind(2, now);
     s->run();
     return changed(db_);
 }
@@ -152,7 +155,7 @@ std::optional<OutboxEntry> OutboxReader::entry(std::string_view id, bool with_bo
     s->bind(1, id).bind(2, std::int64_t{with_body});
     if (!s->step()) return std::nullopt;
     OutboxEntry e = entry_from(entry_);
-    e.body = entry_.text(15);
+    e.body = entry_.text(16);
     return e;
 }
 

@@ -135,6 +135,7 @@ ALTER TABLE outbox ADD COLUMN last_error      TEXT    NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN last_response   BLOB    NOT NULL DEFAULT '';  -- the recipient's answer
 ALTER TABLE outbox ADD COLUMN finished_at     TEXT    NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN reason          TEXT    NOT NULL DEFAULT '';  -- why dead or discarded
+ALTER TABLE outbox ADD COLUMN replayed_at     TEXT    NOT NULL DEFAULT '';  -- retry.max_age_hours counts from here
 -- The queue in order per recipient, and the next row of a lane; delivered rows leave both.
 CREATE INDEX outbox_queued ON outbox (recipient) WHERE state = 'queued';
 CREATE INDEX outbox_lane ON outbox (recipient, lane) WHERE state = 'queued';

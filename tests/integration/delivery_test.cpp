@@ -212,8 +212,12 @@ TEST_F(DeliveryTest, ARefusedMessageIsADeadLetterUntilReplayedAndDoesNotBlockThe
     ASSERT_TRUE(hospital.wait_for([&](const auto& rs) {
         return std::count_if(rs.begin(), rs.end(), [](const auto& q) { return handover_tag(q.body) == "7-1"; }) == 2;
     }, 30s));
-    for (int i = 0; i < 200 && scalar("SELECT count(*) FROM outbox WHERE state = 'dead'") > 0; ++i) std::this_thread::sleep_for(25ms);
+    const std::string delivered = "SELECT count(*) FROM outbox WHERE state = 'delivered' AND id = '" + id + "'";
+    for (int i = 0; i < 200 && scalar(delivered) == 0; ++i) std::this_thread::sleep_for(25ms);
+    EXPECT_EQ(scalar(delivered), 1);
     EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE state = 'dead'"), 0);
+    EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE id = '" + id + "'"), 1) << "a replay starts the count again";
+    EXPECT_EQ(client->get("/admin/deadletters?since=25.11.2026").status, 400);
 
     auto audit = get_json(*client, "/admin/audit");
     ASSERT_EQ(json_size(audit, "audit"), 1u);

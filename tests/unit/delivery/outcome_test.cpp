@@ -889,6 +889,11 @@ TEST(Decide, AMessageOlderThanTheMaximumAgeIsGivenUpAsDead) {
     auto forever = decide(Verdict{Kind::retry, "x", {}, true}, Result{Failure::timeout, "", 0, {}, {}, {}},
                           row_created(now - 24h * 365, 4000), {1, 300, 0}, now, 1, 100);
     EXPECT_EQ(forever.result, store::Attempt::Result::retry);
+    auto replayed_row = row_created(now - 25h, 40);
+    replayed_row.age_from = store::to_instant(now - 1h);  // an administrator replayed it an hour ago
+    auto replayed = decide(Verdict{Kind::retry, "x", {}, true}, Result{Failure::timeout, "", 0, {}, {}, {}}, replayed_row,
+                           {1, 300, 24}, now, 1, 100);
+    EXPECT_EQ(replayed.result, store::Attempt::Result::retry);
 }
 
 }  // namespace
