@@ -40,7 +40,47 @@ struct InFlight {
     std::int64_t message_id = 0;
     std::string version, patients;
     std::vector<mapping::PatientKey> keys;
+    // What the job used, released here rather than by the writer: freeing a message's records is
+    // not the single writer's work.
+    std::shared_ptr<const void> held;
 };
+
+// A change made ready for the writer on the processing thread: serialized, its search rows made,
+// and its Provenance too, for the version the record will most likely get.
+struct PreparedChange {
+    ingress::Prepared record;
+    ingress::Prepared provenance;
+    std::int64_t expected_version = 1;
+    const mapping::Change* change = nullptr;
+};
+
+// The Provenance of one change, naming the exact version it explains.
+json::Value provenance_of(const mapping::Change& change, std::int64_t version) {
+    json::Value provenance = change.provenance;
+    json::Value target = json::Value::array();
+    json::Value ref = json::Value::object();
+    ref.set("reference", json::Value::string(std::string(*change.resource.string_at("resourceType")) + "/" +
+                                             std::string(*change.resource.string_at("id")) + "/_history/" +
+                                             std::to_string(version)));
+    target.push_back(std::move(ref));
+    provenance.set("target", std::move(target));
+    return provenance;
+}
+
+PreparedChange prepare_change(const mapping::Change& change) {
+    PreparedChange p;
+    p.change = &change;
+    const std::string type(*change.resource.string_at("resourceType"));
+    const std::string id(*change.resource.string_at("id"));
+    // An updated record carries the version the rules read; the store gives it the next one,
+    // unless something else wrote it meanwhile (then the job makes the Provenance again).
+    if (const json::Value* meta = change.resource.find("meta"))
+        if (auto v = meta->string_at("versionId")) p.expected_version = std::strtoll(std::string(*v).c_str(), nullptr, 10) + 1;
+    p.record = ingress::prepare(change.resource, type, id);
+    p.provenance = ingress::prepare(provenance_of(change, p.expected_version), "Provenance",
+                                    std::string(*change.provenance.string_at("id")));
+    return p;
+}
 
 }  // namespace
 
@@ -179,14 +219,22 @@ struct Processor::Impl {
         InFlight flight{std::make_shared<std::promise<Stored>>(), std::make_shared<std::string>(), message_id, version,
                         patients, in.patients};
         auto result = std::make_shared<mapping::Outcome>(outcome ? std::move(*outcome) : mapping::Outcome{});
+        struct Ready {
+            std::vector<PreparedChange> changes;
+            std::vector<std::tuple<std::string, std::string, std::string, std::string>> messages;  // id, recipient, lane, body
+        };
+        auto ready = std::make_shared<Ready>();
+        for (const auto& change : result->changes) ready->changes.push_back(prepare_change(change));
+        for (const auto& m : result->messages)
+            ready->messages.emplace_back(std::string(*m.bundle.string_at("id")), m.recipient, lane_of(m.patient), json::write(m.bundle));
+        flight.held = std::make_shared<std::pair<std::shared_ptr<mapping::Outcome>, std::shared_ptr<Ready>>>(result, ready);
         auto failure = flight.failure;
         auto job = [=](store::Tx& tx) {
             try {
                 for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
-                for (const auto& change : result->changes) write_change(tx, message_id, change);
-                for (const auto& m : result->messages)
-                    tx.queue_outgoing(std::string(*m.bundle.string_at("id")), message_id, m.recipient, lane_of(m.patient),
-                                      json::write(m.bundle));
+                for (const auto& change : ready->changes) write_change(tx, message_id, change);
+                for (const auto& [id, recipient, lane, body] : ready->messages)
+                    tx.queue_outgoing(id, message_id, recipient, lane, body);
                 tx.set_processing(message_id, state, version, error, patients);
                 return true;
             } catch (const std::exception& e) {
@@ -214,21 +262,16 @@ struct Processor::Impl {
         return flight;
     }
 
-    static void write_change(store::Tx& tx, std::int64_t message_id, const mapping::Change& change) {
-        const std::string type(*change.resource.string_at("resourceType"));
-        const std::string id(*change.resource.string_at("id"));
-        auto stored = ingress::update(tx, message_id, ingress::prepare(change.resource, type, id), "");
-        if (!stored.ok()) throw std::runtime_error("a mapped " + type + " could not be stored");
-        tx.link_patient({change.patient.system, change.patient.value}, type, id);
-        // The Provenance names the exact version it explains.
-        json::Value provenance = change.provenance;
-        json::Value target = json::Value::array();
-        json::Value ref = json::Value::object();
-        ref.set("reference", json::Value::string(type + "/" + id + "/_history/" + std::to_string(stored.version)));
-        target.push_back(std::move(ref));
-        provenance.set("target", std::move(target));
-        const std::string pid(*provenance.string_at("id"));
-        ingress::update(tx, message_id, ingress::prepare(std::move(provenance), "Provenance", pid), "");
+    static void write_change(store::Tx& tx, std::int64_t message_id, const PreparedChange& p) {
+        const mapping::Change& change = *p.change;
+        auto stored = ingress::update(tx, message_id, p.record, "");
+        if (!stored.ok()) throw std::runtime_error("a mapped " + p.record.type + " could not be stored");
+        tx.link_patient({change.patient.system, change.patient.value}, p.record.type, p.record.id);
+        if (stored.version == p.expected_version) {
+            ingress::update(tx, message_id, p.provenance, "");
+            return;
+        }
+        ingress::update(tx, message_id, ingress::prepare(provenance_of(change, stored.version), "Provenance", p.provenance.id), "");
     }
 
     void reset_failed() {

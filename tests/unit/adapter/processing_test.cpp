@@ -49,12 +49,30 @@ const char* failing_rules = R"yaml(rules:
       broken: "iif(%patient.name.exists(), 1, (1 | 2).single())"
 )yaml";
 
-std::string admission(const std::string& fnr, bool named = true) {
+// Each admission adds a note naming the patient as the message names them: a new version each time.
+const char* versioning_rules = R"yaml(rules:
+  - rule: admission-plan
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    upsert:
+      - resource: CarePlan
+        match: "true"
+        create:
+          status: "'active'"
+          intent: "'plan'"
+          subject: "%patient_reference"
+        append:
+          note:
+            text: "'admitted as ' + %patient.name.family.first()"
+)yaml";
+
+std::string admission(const std::string& fnr, bool named = true, const std::string& family = "Nordmann") {
     return R"({"resourceType":"Bundle","type":"message","entry":[
       {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
          "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"INNLEGGELSESRAPPORT"},"source":{"endpoint":"urn:x"}}},
       {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient",)" +
-           std::string(named ? R"("name":[{"family":"Nordmann"}],)" : "") +
+           std::string(named ? R"("name":[{"family":")" + family + R"("}],)" : "") +
            R"("identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]}}]})";
 }
 
@@ -114,6 +132,33 @@ TEST_F(Processing, RecordsProvenanceAndOutboxCommitTogether) {
     EXPECT_EQ(written[1].type, "Provenance");
     EXPECT_NE(written[1].json.find("CarePlan/" + held[0].id + "/_history/1"), std::string::npos);
     EXPECT_EQ(processor_->stats().processed, 1u);
+}
+
+// The Provenance is made before the writer knows the version: it must still name the right one,
+// whether the record was read from the store or changed earlier in the same round.
+TEST_F(Processing, EachProvenanceNamesTheVersionItExplains) {
+    std::atomic_store(&current_, load(versioning_rules));
+    const auto fnr = helsebro::testing::synthetic_fnr(3, 4, 66);
+    std::vector<std::int64_t> ids;
+    ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {  // two in one round: the second sees the first's change
+        ids.push_back(record(tx, admission(fnr, true, "A"), "message"));
+        ids.push_back(record(tx, admission(fnr, true, "B"), "message"));
+        return true;
+    }));
+    processor_->notify();
+    processor_->wait_idle();
+    ids.push_back(receive(admission(fnr, true, "C")));  // a later round: read from the store
+    processor_->wait_idle();
+    auto held = records(fnr);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held[0].version, 3);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto written = store_.store->written_by(ids[i]);
+        ASSERT_EQ(written.size(), 2u);
+        EXPECT_EQ(written[0].version, static_cast<std::int64_t>(i + 1));
+        EXPECT_NE(written[1].json.find("CarePlan/" + held[0].id + "/_history/" + std::to_string(i + 1)), std::string::npos)
+            << written[1].json;
+    }
 }
 
 TEST_F(Processing, TheSameMessageAgainChangesNothingAndQueuesNothingTwice) {
