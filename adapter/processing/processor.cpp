@@ -1,9 +1,14 @@
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -98,6 +103,10 @@ struct Processor::Impl {
     std::thread thread;
 
     std::int64_t cursor = 0;                        // last message looked at
+    // Chains of a round run on this many threads; `shared` guards what they share (blocked,
+    // overlay), each chain touching only its own patients' entries.
+    unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    std::mutex shared;
     std::set<std::string> blocked;                  // patients behind a failed message
     // Records changed by jobs of this round that may not be committed yet: later messages of the
     // round must see them, as if processed one by one.
@@ -135,17 +144,60 @@ struct Processor::Impl {
         }
     }
 
+    // Runs f(0..n-1) on up to `workers` threads, this one included.
+    void parallel(std::size_t n, const std::function<void(std::size_t)>& f) const {
+        std::atomic<std::size_t> next{0};
+        auto work = [&] {
+            for (std::size_t i = next++; i < n; i = next++) f(i);
+        };
+        std::vector<std::thread> helpers;
+        for (unsigned w = 1; w < workers && w < n; ++w)
+            helpers.emplace_back([&] {
+                pthread_setname_np(pthread_self(), "hb-process");
+                work();
+            });
+        work();
+        for (auto& t : helpers) t.join();
+    }
+
+    // The round's messages in chains that share no patient: each chain keeps its messages in the
+    // order accepted (one patient's records change in that order), chains run side by side.
+    static std::vector<std::vector<std::size_t>> chains_by_patient(const std::vector<StoredInputs>& ins) {
+        std::vector<std::size_t> parent(ins.size());
+        for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+        auto root = [&](std::size_t i) {
+            while (parent[i] != i) i = parent[i] = parent[parent[i]];
+            return i;
+        };
+        std::map<std::string, std::size_t> first_with;
+        for (std::size_t i = 0; i < ins.size(); ++i)
+            for (const auto& k : ins[i].patients) {
+                auto [it, fresh] = first_with.emplace(key_text(k), i);
+                if (!fresh) parent[root(i)] = root(it->second);
+            }
+        std::map<std::size_t, std::vector<std::size_t>> chains;
+        for (std::size_t i = 0; i < ins.size(); ++i) chains[root(i)].push_back(i);  // ascending: the order accepted
+        std::vector<std::vector<std::size_t>> out;
+        for (auto& [r, chain] : chains) out.push_back(std::move(chain));
+        return out;
+    }
+
     // One batch of unprocessed messages; false when there was nothing to do.
     bool round() {
         auto rule_set = rules();
         if (!rule_set) return false;
         auto entries = store.unprocessed(cursor, batch_size);
         if (entries.empty()) return false;
+        cursor = entries.back().message_id;
+        std::vector<StoredInputs> ins(entries.size());
+        parallel(entries.size(), [&](std::size_t i) { ins[i] = inputs_of(store, entries[i]); });
+        const auto chains = chains_by_patient(ins);
+        std::vector<std::optional<InFlight>> flights(entries.size());
+        parallel(chains.size(), [&](std::size_t c) {
+            for (std::size_t i : chains[c]) flights[i] = process(entries[i], ins[i], rule_set);
+        });
         std::vector<InFlight> commits;
-        for (auto& entry : entries) {
-            cursor = entry.message_id;
-            commits.push_back(process(entry, rule_set));
-        }
+        for (auto& f : flights) commits.push_back(std::move(*f));
         bool all = true;
         std::vector<InFlight> refused;
         for (auto& c : commits) {
@@ -174,27 +226,31 @@ struct Processor::Impl {
     }
 
     std::vector<json::Value> records_for(const mapping::PatientKey& key) {
+        std::map<std::string, json::Value> changed;  // a copy: other chains change the overlay meanwhile
+        {
+            std::lock_guard lock(shared);
+            if (auto it = overlay.find(key); it != overlay.end()) changed = it->second;
+        }
         std::vector<json::Value> out;
-        auto changed = overlay.find(key);
         for (auto& v : store.patient_records(key.system, key.value)) {
             auto parsed = json::parse(v.json, {512});
             if (!parsed.value) continue;
-            const std::string name = v.type + "/" + v.id;
-            if (changed != overlay.end() && changed->second.count(name)) continue;
+            if (changed.count(v.type + "/" + v.id)) continue;
             out.push_back(std::move(*parsed.value));
         }
-        if (changed != overlay.end())
-            for (const auto& [name, record] : changed->second) out.push_back(record);
+        for (auto& [name, record] : changed) out.push_back(std::move(record));
         return out;
     }
 
-    InFlight process(const store::InboxEntry& entry, const std::shared_ptr<const mapping::RuleSet>& rule_set) {
-        StoredInputs in = inputs_of(store, entry);
+    InFlight process(const store::InboxEntry& entry, const StoredInputs& in, const std::shared_ptr<const mapping::RuleSet>& rule_set) {
         std::string patients;
         bool is_blocked = false;
-        for (const auto& k : in.patients) {
-            patients += (patients.empty() ? "" : " ") + key_text(k);
-            is_blocked = is_blocked || blocked.count(key_text(k));
+        {
+            std::lock_guard lock(shared);
+            for (const auto& k : in.patients) {
+                patients += (patients.empty() ? "" : " ") + key_text(k);
+                is_blocked = is_blocked || blocked.count(key_text(k));
+            }
         }
         const std::string& version = mapping::version(*rule_set);
         if (!in.error.empty()) return finish(entry.message_id, "failed", version, in.error, patients, in, {});
@@ -204,16 +260,21 @@ struct Processor::Impl {
             log->warn("Message {} waits: its mapping rules failed: {}", entry.message_id, outcome.error);
             return finish(entry.message_id, "failed", version, outcome.error, patients, in, {});
         }
-        for (const auto& c : outcome.changes)
-            overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = c.resource;
+        {
+            std::lock_guard lock(shared);
+            for (const auto& c : outcome.changes)
+                overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = c.resource;
+        }
         return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome));
     }
 
     InFlight finish(std::int64_t message_id, std::string state, std::string version, std::string error,
                                                std::string patients, const StoredInputs& in,
                                                std::optional<mapping::Outcome> outcome) {
-        if (state != "done")
+        if (state != "done") {
+            std::lock_guard lock(shared);
             for (const auto& k : in.patients) blocked.insert(key_text(k));
+        }
         // Received data is the patient's whatever the rules do with it.
         auto links = std::make_shared<std::vector<StoredInputs::Link>>(in.links);
         InFlight flight{std::make_shared<std::promise<Stored>>(), std::make_shared<std::string>(), message_id, version,
@@ -297,7 +358,10 @@ void Processor::start() {
     impl_->pending = true;
     // Patients behind failed messages stay blocked across restarts.
     for (const auto& key : impl_->store.blocked_patients()) impl_->blocked.insert(key);
-    impl_->thread = std::thread([this] { impl_->loop(); });
+    impl_->thread = std::thread([this] {
+        pthread_setname_np(pthread_self(), "hb-process");
+        impl_->loop();
+    });
 }
 
 void Processor::notify() {

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Where a discharge message's CPU time goes, per stage, and the throughput that budget allows on
+# this machine: the ceiling that machine noise cannot move (CPU seconds are counted, not wall time).
+#   The daemon (shipped rules, the rules' test recipients, unreachable: their circuits open) takes
+#   discharge messages from wrk (bench/wrk/discharge.lua, a new patient each) for SECONDS; once every
+#   stored message is processed, each thread's CPU time (/proc/<pid>/task/*/stat, utime + stime) is
+#   summed by thread name and divided by the messages processed.
+#     hb-http     intake: HTTP, JSON parse, validation, search rows of the received resources
+#     hb-process  mapping rules, and making the records' JSON and search rows (rounds use helper
+#                 threads of the same name; those that ended are counted from the process total)
+#     hb-store    the single writer: SQLite inserts and commits
+#     other       checkpoints, delivery, the main thread
+#   ceiling = cores / CPU seconds per message: no scheduling can do better with this much work.
+# Usage: bench/cpu/run.sh [SECONDS] [CONNECTIONS]   (defaults 10 and 32; BUILD_DIR as bench/mapping.sh)
+# Prints `name value` lines.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-10}
+conns=${2:-32}
+build=${BUILD_DIR:-build}
+
+scripts/install-deps.sh --with-test-tools >&2
+if [[ "$build" == build ]]; then scripts/build.sh helsebro bench_mapping >&2; else ninja -C "$build" helsebro bench_mapping >&2; fi
+
+run=bench/.run/cpu
+rm -rf "$run"
+mkdir -p "$run"
+daemon=""
+trap '[[ -n "$daemon" ]] && kill "$daemon" 2>/dev/null || true' EXIT
+{
+  printf 'http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: %s\n' "$PWD/$run/data"
+  printf 'mappings:\n  dir: %s\n' "$PWD/mappings"
+  printf 'auth:\n  demo_client: true\nadmin:\n  clients: [demo]\n'
+  "$build/bench/bench_mapping" "$PWD" --recipients-yaml
+} > "$run/config.yaml"
+"$build/helsebro" serve --config "$run/config.yaml" > "$run/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 1 100); do
+  grep -q "is listening on" "$run/daemon.log" && break
+  sleep 0.1
+done
+address=$(grep -o "is listening on [0-9.:]*" "$run/daemon.log" | awk '{print $4}')
+[[ -n "$address" ]] || { cat "$run/daemon.log" >&2; exit 1; }
+token=$(cat "$run/data/demo-client.token")
+
+# CPU seconds per thread name, and the process total (which keeps the time of ended threads).
+ticks=$(getconf CLK_TCK)
+cpu_by_name() {
+  for t in /proc/"$daemon"/task/*; do
+    name=$(cat "$t/comm" 2> /dev/null) || continue
+    # Fields after the ")" of comm: utime and stime are the 12th and 13th.
+    awk -v n="$name" '{ sub(/.*\) /, ""); print n, $12 + $13 }' "$t/stat" 2> /dev/null || true
+  done
+  awk '{ sub(/.*\) /, ""); print "TOTAL", $12 + $13 }' /proc/"$daemon"/stat
+}
+before=$(cpu_by_name)
+
+wrk -t2 -c"$conns" -d"${duration}s" -s bench/wrk/discharge.lua "http://$address" -- \
+  tests/mappings/discharge/input.json "$token" > "$run/wrk.txt" 2>&1
+stored() { sqlite3 "$run/data/helsebro.db" "SELECT count(*) FROM message" 2> /dev/null || echo 0; }
+processed() { curl -sf -H "Authorization: Bearer $token" "http://$address/admin/processing" | sed -E 's/.*"processed":([0-9]+).*/\1/'; }
+for _ in $(seq 1 3000); do  # at most 10 minutes
+  [[ "$(processed)" == "$(stored)" ]] && break
+  sleep 0.2
+done
+after=$(cpu_by_name)
+messages=$(processed)
+
+awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
+  function group(name) {
+    if (name == "TOTAL" || name == "hb-http" || name == "hb-process" || name == "hb-store") return name
+    return "other"
+  }
+  NR == FNR { b[group($1)] += $2; next }
+  { a[group($1)] += $2 }
+  END {
+    live = 0
+    for (g in a) if (g != "TOTAL") live += a[g] - b[g]
+    ended = (a["TOTAL"] - b["TOTAL"]) - live       # helper threads of processing rounds
+    a["hb-process"] += ended
+    total = 0
+    split("hb-http hb-process hb-store other", order, " ")
+    for (i = 1; i <= 4; i++) {
+      g = order[i]; ms = 1000 * (a[g] - b[g]) / ticks / n; total += ms
+      printf "cpu_ms_per_message_%s %.3f\n", g, ms
+    }
+    printf "cpu_ms_per_message_total %.3f\n", total
+    printf "messages %d\n", n
+    printf "ceiling_messages_per_s %.0f\n", cores * 1000 / total
+  }' <(echo "$before") <(echo "$after")
+awk '/Requests\/sec:/ { printf "acknowledged_per_s %s\n", $2 }' "$run/wrk.txt"
