@@ -249,12 +249,30 @@ std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
 }
 
 std::vector<IndexRow> IndexWriter::current_rows(const ResourceVersion& v, std::int64_t key) {
-    // A version written earlier in this batch may still have rows waiting: in the table first.
-    if (pending_keys_.count({v.type, key})) flush(/*in_job=*/true);
+    // The previous version's rows as written for it, whether they are in the table yet or not.
     Use s(current_rows_);
     s->bind(1, v.type).bind(2, key);
     if (!s->step()) return {};
     return decode_rows(current_rows_.text(0));
+}
+
+bool IndexWriter::drop_pending(const std::string& type, std::int64_t key, const IndexRow& row) {
+    auto it = pending_by_key_.find({type, key});
+    if (it == pending_by_key_.end()) return false;
+    for (std::size_t i : it->second) {
+        Pending& p = pending_[i];
+        if (!p.dropped && p.row.param == row.param && p.row.a == row.a && p.row.b == row.b) {
+            p.dropped = true;
+            dropped_in_job_.push_back(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void IndexWriter::index_pending() {
+    pending_by_key_.clear();
+    for (std::size_t i = flushed_; i < pending_.size(); ++i) pending_by_key_[{pending_[i].type, pending_[i].key}].push_back(i);
 }
 
 void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const SearchIndex& index) {
@@ -275,6 +293,7 @@ void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const Sear
     std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone), less);
     std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added), less);
     for (const auto& row : gone) {
+        if (drop_pending(v.type, key, row)) continue;
         Use s(delete_row_);
         s->bind(1, v.type).bind(2, row.param);
         bind_column(delete_row_, 3, row.a);
@@ -288,8 +307,11 @@ void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const Sear
         s->bind(6, std::int64_t{v.deleted}).bind_blob(7, encoded);
         s->run();
     }
-    if (!added.empty()) pending_keys_.insert({v.type, key});
-    for (auto& row : added) pending_.push_back({v.type, std::move(row), key});
+    auto& places = pending_by_key_[{v.type, key}];
+    for (auto& row : added) {
+        places.push_back(pending_.size());
+        pending_.push_back({v.type, std::move(row), key});
+    }
 }
 
 void IndexWriter::insert(const Pending& p) {
@@ -310,29 +332,33 @@ void IndexWriter::flush(bool in_job) {
                    std::tie(y.type, y.row.param, y.row.a, y.row.b, y.key);
         });
     }
-    for (auto it = first; it != pending_.end(); ++it) insert(*it);
+    for (auto it = first; it != pending_.end(); ++it)
+        if (!it->dropped) insert(*it);
     flushed_ = pending_.size();
-    pending_keys_.clear();
+    pending_by_key_.clear();
 }
 
 void IndexWriter::job_started() {
     job_pending_ = pending_.size();
     job_flushed_ = flushed_;
+    dropped_in_job_.clear();
 }
 
 void IndexWriter::batch_ended() {
     pending_.clear();
-    pending_keys_.clear();
+    pending_by_key_.clear();
+    dropped_in_job_.clear();
     flushed_ = job_pending_ = job_flushed_ = 0;
 }
 
 void IndexWriter::job_rolled_back() {
     // ROLLBACK TO undid whatever this job inserted, earlier jobs' rows flushed meanwhile included.
+    for (std::size_t i : dropped_in_job_)
+        if (i < job_pending_) pending_[i].dropped = false;
+    dropped_in_job_.clear();
     pending_.resize(job_pending_);
     flushed_ = job_flushed_;
-    pending_keys_.clear();
-    for (auto it = pending_.begin() + static_cast<std::ptrdiff_t>(flushed_); it != pending_.end(); ++it)
-        pending_keys_.insert({it->type, it->key});
+    index_pending();
 }
 
 std::size_t backfill_search_index(sqlite::Connection& db) {

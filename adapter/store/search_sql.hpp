@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <set>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -39,15 +39,22 @@ private:
         std::string type;
         IndexRow row;
         std::int64_t key;
+        bool dropped = false;  // a later version of the batch no longer has it: never inserted
     };
 
     std::int64_t key_of(const ResourceVersion& v, std::int64_t rowid);
     std::vector<IndexRow> current_rows(const ResourceVersion& v, std::int64_t key);
+    // Takes a row out of pending_ when it waits there; false when it is in the table.
+    bool drop_pending(const std::string& type, std::int64_t key, const IndexRow& row);
+    void index_pending();
     void insert(const Pending& p);
 
     sqlite::Statement first_version_, current_rows_, upsert_resource_, delete_row_, insert_row_;
     std::vector<Pending> pending_;
-    std::set<std::pair<std::string, std::int64_t>> pending_keys_;  // (type, key) with rows in pending_ not yet flushed
+    // The places in pending_ (past flushed_) of each resource's rows, so that a later version in
+    // the same batch drops them there instead of flushing the batch to delete them.
+    std::map<std::pair<std::string, std::int64_t>, std::vector<std::size_t>> pending_by_key_;
+    std::vector<std::size_t> dropped_in_job_;  // revived when the job rolls back
     std::size_t flushed_ = 0;  // pending_[0, flushed_) are in the table (inside this transaction)
     std::size_t job_pending_ = 0, job_flushed_ = 0;  // both at the start of the current job
 };
