@@ -48,17 +48,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The n-th synthetic fødselsnummer, the same sequence as bench/wrk/discharge.lua.
-std::string synthetic_fnr(long n) {
-    for (;; ++n) {
-        char nine[32];
-        std::snprintf(nine, sizeof nine, "%02ld%02ld%02ld%03ld", n % 28 + 1, (n / 28) % 12 + 1 + 80, (n / 336) % 100,
-                      100 + (n / 33600) % 400);
-        auto check = fnr_check_digits(nine);
-        if (!check.empty()) return std::string(nine) + check;
-    }
-}
-
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -207,8 +196,9 @@ int main(int argc, char** argv) {
     const std::string input_text = read_text(root + "/tests/mappings/discharge/input.json");
     const std::string records_text = read_text(root + "/tests/mappings/discharge/records.json");
     std::vector<Patient> patients(static_cast<std::size_t>(k));
+    testing::FnrSequence fnrs;
     for (int i = 0; i < k; ++i) {
-        const std::string fnr = synthetic_fnr(i);
+        const std::string fnr = fnrs.next();
         char uuid[32], id[64];
         std::snprintf(uuid, sizeof uuid, "urn:uuid:%08x-", static_cast<unsigned>(i));
         std::snprintf(id, sizeof id, "5e2f9a0c-8d4b-4f61-a3c7-%012x", static_cast<unsigned>(i));

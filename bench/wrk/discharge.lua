@@ -1,6 +1,6 @@
 -- wrk: POST the discharge report (tests/mappings/discharge/input.json, UTSKRIVNINGSRAPPORT) to
 -- /fhir/$process-message, a distinct synthetic patient per request (test-data fødselsnummer: month
--- + 80, valid check digits; the same sequence as bench/mapping/bench_mapping.cpp), with distinct
+-- + 80, valid check digits, each once; see next_fnr), with distinct
 -- urn:uuid fullUrls, Bundle id and MessageHeader id, as distinct real messages have them.
 -- Usage: wrk -s bench/wrk/discharge.lua ... -- INPUT_JSON TOKEN
 
@@ -16,36 +16,10 @@ function setup(thread)
   next_id = next_id + 1
 end
 
-local function check_digits(nine)
-  local w1 = {3, 7, 6, 1, 8, 9, 4, 5, 2}
-  local w2 = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2}
-  local d = {}
-  for i = 1, 9 do d[i] = tonumber(nine:sub(i, i)) end
-  local s = 0
-  for i = 1, 9 do s = s + d[i] * w1[i] end
-  local k1 = 11 - s % 11
-  if k1 == 11 then k1 = 0 end
-  if k1 == 10 then return nil end
-  s = k1 * w2[10]
-  for i = 1, 9 do s = s + d[i] * w2[i] end
-  local k2 = 11 - s % 11
-  if k2 == 11 then k2 = 0 end
-  if k2 == 10 then return nil end
-  return tostring(k1) .. tostring(k2)
-end
-
-local function synthetic_fnr(n)
-  while true do
-    local day = n % 28 + 1
-    local month = math.floor(n / 28) % 12 + 1
-    local year = math.floor(n / 336) % 100
-    local individual = 100 + math.floor(n / 33600) % 400
-    local nine = string.format("%02d%02d%02d%03d", day, month + 80, year, individual)
-    local check = check_digits(nine)
-    if check then return nine .. check end
-    n = n + 1
-  end
-end
+-- The shared fødselsnummer walk, loaded from beside this script.
+package.path = debug.getinfo(1, "S").source:match("^@?(.*/)") .. "?.lua;" .. package.path
+local fnr = require("fnr")
+local next_fnr = nil
 
 function init(args)
   local f = assert(io.open(args[1], "r"))
@@ -69,8 +43,9 @@ end
 
 function request()
   counter = counter + 1
+  next_fnr = next_fnr or fnr.sequence((thread_id or 0) * 3000000)
   local n = (thread_id or 0) * 1000000 + counter
-  local body = template:gsub("{{FNR}}", synthetic_fnr(n)):gsub("{{U}}", string.format("%08x", n))
+  local body = template:gsub("{{FNR}}", next_fnr()):gsub("{{U}}", string.format("%08x", n))
     :gsub("{{H}}", string.format("%012x", n)):gsub("{{N}}", tostring(n))
   return wrk.format(nil, nil, nil, body)
 end

@@ -38,6 +38,30 @@ inline std::string synthetic_fnr(int day, int month, int yy, int n = 0) {
     throw std::logic_error("no synthetic fødselsnummer for that date");
 }
 
+// Distinct synthetic fødselsnumre for benchmarks and bulk tests: walks day, month, year and
+// individual number from `start` and returns each valid one once (skipping invalid candidates
+// rather than taking the next valid one, which would give two messages the same patient).
+// bench/wrk/discharge.lua walks the same candidates.
+class FnrSequence {
+public:
+    explicit FnrSequence(long start = 0) : n_(start) {}
+    std::string next() {
+        for (;; ++n_) {
+            char nine[32];
+            std::snprintf(nine, sizeof nine, "%02ld%02ld%02ld%03ld", n_ % 28 + 1, (n_ / 28) % 12 + 1 + 80, (n_ / 336) % 100,
+                          100 + (n_ / 33600) % 400);
+            auto check = fnr_check_digits(nine);
+            if (!check.empty()) {
+                ++n_;
+                return std::string(nine) + check;
+            }
+        }
+    }
+
+private:
+    long n_;
+};
+
 inline constexpr const char* fnr_system = "urn:oid:2.16.578.1.12.4.1.4.1";
 
 }  // namespace helsebro::testing
