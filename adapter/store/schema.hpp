@@ -4,7 +4,7 @@
 namespace helsebro::store {
 
 inline constexpr int schema_version = 4;
-// Older versions this build upgrades in place: each later version only adds tables and columns.
+// Older versions this build upgrades in place (migrate() in store.cpp).
 inline constexpr int oldest_upgradable_version = 2;
 
 inline constexpr const char* schema_sql = R"SQL(
@@ -87,12 +87,40 @@ CREATE TABLE IF NOT EXISTS patient_resource (
 -- state: queued -> delivered | dead (the recipient refused it; replayable) | discarded (by an
 -- administrator, with a reason). Rows are never deleted: the table is also the delivery record.
 CREATE TABLE IF NOT EXISTS outbox (
-    id         TEXT    PRIMARY KEY,
-    message_id INTEGER NOT NULL REFERENCES message(id),
-    recipient  TEXT    NOT NULL,
-    created_at TEXT    NOT NULL,
-    body       BLOB    NOT NULL
+    id              TEXT    PRIMARY KEY,
+    message_id      INTEGER NOT NULL REFERENCES message(id),
+    recipient       TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    lane            TEXT    NOT NULL DEFAULT '',
+    state           TEXT    NOT NULL DEFAULT 'queued',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL DEFAULT 0,  -- Unix ms; 0: at once
+    last_attempt_at TEXT    NOT NULL DEFAULT '',
+    last_status     INTEGER NOT NULL DEFAULT 0,  -- HTTP status; 0: none came
+    last_error      TEXT    NOT NULL DEFAULT '',
+    finished_at     TEXT    NOT NULL DEFAULT '',
+    reason          TEXT    NOT NULL DEFAULT '',  -- why dead or discarded
+    replayed_at     TEXT    NOT NULL DEFAULT '',  -- retry.max_age_hours counts from here
+    last_response   BLOB    NOT NULL DEFAULT '',  -- the recipient's answer
+    -- Last, so that reading a row's state (the queue reads thousands) never walks the message's
+    -- overflow pages.
+    body            BLOB    NOT NULL
 );
+-- The queue in order per recipient, and the next row of a lane; delivered rows leave both.
+CREATE INDEX IF NOT EXISTS outbox_queued ON outbox (recipient) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS outbox_lane ON outbox (recipient, lane) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (recipient) WHERE state = 'dead';
+
+-- Every administrator action on deliveries (replay, discard): who, when, what, why.
+CREATE TABLE IF NOT EXISTS audit (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT NOT NULL,
+    client TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+
 -- Search (adapter/store/search.hpp): one row per resource for its current version. `key` is the
 -- rowid of the resource's first version: fixed for the resource's life and ascending in the order
 -- resources were created, so results paged by key never skip or repeat under concurrent writes.
@@ -123,33 +151,13 @@ CREATE TABLE IF NOT EXISTS search_index (
 ) WITHOUT ROWID;
 )SQL";
 
-// Version 4: delivery bookkeeping on the outbox (a v3 outbox has had nothing delivered yet).
-inline constexpr const char* outbox_v4_sql = R"SQL(
-ALTER TABLE outbox ADD COLUMN lane            TEXT    NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN state           TEXT    NOT NULL DEFAULT 'queued';
-ALTER TABLE outbox ADD COLUMN attempts        INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE outbox ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;  -- Unix ms; 0: at once
-ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT    NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN last_status     INTEGER NOT NULL DEFAULT 0;  -- HTTP status; 0: none came
-ALTER TABLE outbox ADD COLUMN last_error      TEXT    NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN last_response   BLOB    NOT NULL DEFAULT '';  -- the recipient's answer
-ALTER TABLE outbox ADD COLUMN finished_at     TEXT    NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN reason          TEXT    NOT NULL DEFAULT '';  -- why dead or discarded
-ALTER TABLE outbox ADD COLUMN replayed_at     TEXT    NOT NULL DEFAULT '';  -- retry.max_age_hours counts from here
--- The queue in order per recipient, and the next row of a lane; delivered rows leave both.
-CREATE INDEX outbox_queued ON outbox (recipient) WHERE state = 'queued';
-CREATE INDEX outbox_lane ON outbox (recipient, lane) WHERE state = 'queued';
-CREATE INDEX outbox_dead ON outbox (recipient) WHERE state = 'dead';
-
--- Every administrator action on deliveries (replay, discard): who, when, what, why.
-CREATE TABLE audit (
-    id     INTEGER PRIMARY KEY,
-    at     TEXT NOT NULL,
-    client TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
+// Version 3's outbox had no delivery columns: it is renamed before schema_sql makes the new one
+// and its rows (none delivered yet) are copied over, keeping their order.
+inline constexpr const char* outbox_v3_rename_sql = "ALTER TABLE outbox RENAME TO outbox_v3";
+inline constexpr const char* outbox_v3_copy_sql = R"SQL(
+INSERT INTO outbox (rowid, id, message_id, recipient, created_at, body)
+    SELECT rowid, id, message_id, recipient, created_at, body FROM outbox_v3 ORDER BY rowid;
+DROP TABLE outbox_v3;
 )SQL";
 
 }  // namespace helsebro::store

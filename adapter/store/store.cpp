@@ -332,8 +332,10 @@ private:
         c.exec("BEGIN IMMEDIATE");
         const int from = std::stoi(c.query_text("PRAGMA user_version"));
         bool fresh = from == 0;
+        const bool outbox_v3 = from == 3;
+        if (outbox_v3) c.exec(outbox_v3_rename_sql);
         c.exec(schema_sql);
-        if (from < 4) c.exec(outbox_v4_sql);
+        if (outbox_v3) c.exec(outbox_v3_copy_sql);
         if (!fresh && from < 3) backfill_search_index(c);  // what was stored before search existed
         c.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
         c.exec("COMMIT");

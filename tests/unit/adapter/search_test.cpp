@@ -295,6 +295,39 @@ TEST(StoreSearch, ADatabaseFromBeforeSearchIsIndexedWhenOpened) {
               (std::vector<std::string>{"old", "new"}));
 }
 
+// A version 3 outbox (before delivery) becomes the version 4 one: its rows queued, in their order,
+// nothing else changed; new rows queue behind them.
+TEST(StoreSchema, AVersion3OutboxIsQueuedInItsOrderWhenOpened) {
+    test::TempDir dir;
+    make_database(dir.str(), R"SQL(
+CREATE TABLE message (id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, sender TEXT NOT NULL, method TEXT NOT NULL,
+    target TEXT NOT NULL, content_type TEXT NOT NULL, kind TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE outbox (id TEXT PRIMARY KEY, message_id INTEGER NOT NULL REFERENCES message(id),
+    recipient TEXT NOT NULL, created_at TEXT NOT NULL, body BLOB NOT NULL);
+INSERT INTO message VALUES (1, '2026-01-01T00:00:00.000Z', 'c', 'POST', '/fhir', 'application/fhir+json', 'message', '{}');
+INSERT INTO outbox VALUES ('b', 1, 'hospital', '2026-01-01T00:00:01.000Z', '{"resourceType":"Bundle","id":"b"}');
+INSERT INTO outbox VALUES ('a', 1, 'hospital', '2026-01-01T00:00:02.000Z', '{"resourceType":"Bundle","id":"a"}');
+PRAGMA user_version = 3;
+)SQL");
+    store::StoreOptions o;
+    o.data_dir = dir.str();
+    store::Store s(o);
+    auto queued = s.queued("hospital", 0, 10);
+    ASSERT_EQ(queued.size(), 2u);
+    EXPECT_EQ(queued[0].id, "b");  // the order they were queued in, not the ids'
+    EXPECT_EQ(queued[1].id, "a");
+    EXPECT_EQ(queued[0].lane, "");
+    EXPECT_EQ(queued[0].created_at, "2026-01-01T00:00:01.000Z");
+    EXPECT_EQ(s.outgoing_body("a").value_or(""), R"({"resourceType":"Bundle","id":"a"})");
+    ASSERT_TRUE(test::run_job(s, [&](Tx& tx) {
+        tx.queue_outgoing("c", 1, "hospital", "lane", "{}");
+        return true;
+    }));
+    queued = s.queued("hospital", 0, 10);
+    ASSERT_EQ(queued.size(), 3u);
+    EXPECT_EQ(queued[2].id, "c");
+}
+
 TEST(StoreSearch, ADatabaseOfAFutureVersionIsRefused) {
     test::TempDir dir;
     make_database(dir.str(), "CREATE TABLE message (id INTEGER PRIMARY KEY); PRAGMA user_version = 99;");
