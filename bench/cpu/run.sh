@@ -12,7 +12,8 @@
 #     other       checkpoints, delivery, the main thread
 #   ceiling = cores / CPU seconds per message: no scheduling can do better with this much work.
 # Usage: bench/cpu/run.sh [SECONDS] [CONNECTIONS]   (defaults 10 and 32; BUILD_DIR as bench/mapping.sh)
-# Prints `name value` lines.
+# Prints `name value` lines (acknowledged_per_s: wrk's rate; processed_per_s: messages
+# acknowledged, mapped and queued, from the first post to the last one processed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
@@ -54,6 +55,7 @@ cpu_by_name() {
   awk '{ sub(/.*\) /, ""); print "TOTAL", $12 + $13 }' /proc/"$daemon"/stat
 }
 before=$(cpu_by_name)
+t0=$(date +%s.%N)
 
 wrk -t2 -c"$conns" -d"${duration}s" -s bench/wrk/discharge.lua "http://$address" -- \
   tests/mappings/discharge/input.json "$token" > "$run/wrk.txt" 2>&1
@@ -64,7 +66,9 @@ for _ in $(seq 1 3000); do  # at most 10 minutes
   sleep 0.2
 done
 after=$(cpu_by_name)
+t1=$(date +%s.%N)
 messages=$(processed)
+kill -TERM "$daemon"; wait "$daemon" || true; daemon=""
 
 awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
   function group(name) {
@@ -89,3 +93,6 @@ awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
     printf "ceiling_messages_per_s %.0f\n", cores * 1000 / total
   }' <(echo "$before") <(echo "$after")
 awk '/Requests\/sec:/ { printf "acknowledged_per_s %s\n", $2 }' "$run/wrk.txt"
+# Acknowledged, mapped, and their outgoing messages queued: from the first post to the last processed.
+awk -v n="$messages" -v a="$t0" -v b="$t1" 'BEGIN { printf "processed_per_s %.0f\n", n / (b - a) }'
+grep -o "Stored [0-9]* writes in .*)" "$run/daemon.log" | sed 's/^/# /' || true

@@ -93,7 +93,7 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 
 struct Stats {
     std::size_t n = 0;
-    double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+    double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;
 };
 Stats stats_of(std::vector<double> v) {
     Stats s;
@@ -104,6 +104,7 @@ Stats stats_of(std::vector<double> v) {
     s.p50 = at(0.50);
     s.p90 = at(0.90);
     s.p99 = at(0.99);
+    s.p999 = at(0.999);
     s.max = v.back();
     double sum = 0;
     for (double x : v) sum += x;
@@ -114,6 +115,7 @@ void out_stats(const std::string& name, const Stats& s) {
     out(name + "_p50_ms", s.p50, 1);
     out(name + "_p90_ms", s.p90, 1);
     out(name + "_p99_ms", s.p99, 1);
+    out(name + "_p999_ms", s.p999, 1);
     out(name + "_max_ms", s.max, 1);
     out(name + "_mean_ms", s.mean, 1);
 }
