@@ -16,7 +16,7 @@ conns=${2:-32}
 scripts/install-deps.sh --with-test-tools >&2
 scripts/build.sh helsebro >&2
 
-run=bench/.run
+run=bench/.run/intake
 rm -rf "$run"
 mkdir -p "$run" bench/results
 daemon=""

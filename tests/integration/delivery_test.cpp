@@ -4,6 +4,9 @@
 // except "not sooner than the recipient asked".
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <random>
 #include <set>
 
@@ -262,6 +265,30 @@ TEST_F(DeliveryTest, ServerErrorsAndDroppedConnectionsAreRetriedWithTheSameId) {
     for (int i = 0; i < 200 && scalar("SELECT count(*) FROM outbox WHERE recipient = 'hospital' AND state = 'delivered'") < 1; ++i)
         std::this_thread::sleep_for(25ms);
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE recipient = 'hospital'"), 3);
+}
+
+// A recipient that wants a bearer token gets the one in its token_file, and the token never
+// reaches the daemon's log.
+class TokenRecipients : public DeliveryTest {
+protected:
+    std::string recipient_extra() override {
+        if (token_file.empty()) {
+            token_file = (std::filesystem::temp_directory_path() / ("helsebro-token-" + std::to_string(::getpid()))).string();
+            std::ofstream(token_file, std::ios::trunc) << "s3cret-recipient-token-0123456789\n";
+            std::filesystem::permissions(token_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                         std::filesystem::perm_options::replace);
+        }
+        return DeliveryTest::recipient_extra() + "    token_file: " + token_file + "\n";
+    }
+    void TearDown() override { std::filesystem::remove(token_file); }
+    std::string token_file;
+};
+
+TEST_F(TokenRecipients, EachRequestCarriesTheRecipientsBearerToken) {
+    ASSERT_EQ(send_handover(2, 1), 200);
+    ASSERT_TRUE(hospital.wait_for([](const auto& rs) { return !rs.empty(); }, 20s));
+    EXPECT_EQ(hospital.requests().front().headers.at("authorization"), "Bearer s3cret-recipient-token-0123456789");
+    EXPECT_EQ(daemon->log().find("s3cret"), std::string::npos);
 }
 
 // A plain FHIR server as recipient: the hospital takes a transaction of PUTs, the municipality
