@@ -50,22 +50,12 @@ const char* failing_rules = R"yaml(rules:
 )yaml";
 
 // Each admission adds a note naming the patient as the message names them: a new version each time.
-const char* versioning_rules = R"yaml(rules:
-  - rule: admission-plan
-    when:
-      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
-    patient: Bundle.entry.resource.ofType(Patient).first()
-    upsert:
-      - resource: CarePlan
-        match: "true"
-        create:
-          status: "'active'"
-          intent: "'plan'"
-          subject: "%patient_reference"
-        append:
-          note:
-            text: "'admitted as ' + %patient.name.family.first()"
-)yaml";
+std::string versioning_rules() {
+    std::string rules = good_rules;
+    const std::string fixed = "text: \"'admitted'\"";
+    rules.replace(rules.find(fixed), fixed.size(), "text: \"'admitted as ' + %patient.name.family.first()\"");
+    return rules;
+}
 
 std::string admission(const std::string& fnr, bool named = true, const std::string& family = "Nordmann") {
     return R"({"resourceType":"Bundle","type":"message","entry":[
@@ -137,7 +127,7 @@ TEST_F(Processing, RecordsProvenanceAndOutboxCommitTogether) {
 // The Provenance is made before the writer knows the version: it must still name the right one,
 // whether the record was read from the store or changed earlier in the same round.
 TEST_F(Processing, EachProvenanceNamesTheVersionItExplains) {
-    std::atomic_store(&current_, load(versioning_rules));
+    std::atomic_store(&current_, load(versioning_rules().c_str()));
     const auto fnr = helsebro::testing::synthetic_fnr(3, 4, 66);
     std::vector<std::int64_t> ids;
     ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {  // two in one round: the second sees the first's change

@@ -129,25 +129,44 @@ TEST(StoreSearch, AJobSeesItsOwnWrites) {
     EXPECT_EQ(found, (std::vector<std::string>{"x"}));
 }
 
+// Jobs submitted while the writer is held, so that they share one batch (one commit).
+class OneBatch {
+public:
+    explicit OneBatch(store::Store& store) : store_(store) {
+        std::promise<void> started;
+        store_.submit([this, &started](Tx&) {
+            started.set_value();
+            return gate_.wait_for(test::deadline) == std::future_status::ready;
+        }, [](bool) {});
+        started.get_future().wait();
+    }
+    void submit(store::Job job) {
+        auto p = std::make_shared<std::promise<void>>();
+        done_.push_back(p->get_future());
+        store_.submit(std::move(job), [p](bool) { p->set_value(); });
+    }
+    // Lets the batch run and waits for every job in it.
+    void run() {
+        release_.set_value();
+        for (auto& f : done_) ASSERT_EQ(f.wait_for(test::deadline), std::future_status::ready);
+    }
+
+private:
+    store::Store& store_;
+    std::promise<void> release_;
+    std::shared_future<void> gate_ = release_.get_future().share();
+    std::vector<std::future<void>> done_;
+};
+
 // Index rows wait for the end of the batch; a job that rolls back must take exactly its own along.
 TEST(StoreSearch, AJobRolledBackInABatchLeavesTheOthersIndexed) {
     test::ScratchStore s;
-    std::promise<void> release;
-    auto gate = release.get_future().share();
-    std::promise<void> started;
-    s.store->submit([&](Tx&) { started.set_value(); return gate.wait_for(test::deadline) == std::future_status::ready; },
-                    [](bool) {});
-    started.get_future().wait();
+    OneBatch batch(*s.store);
     auto put_in = [](Tx& tx, const std::string& id, std::int64_t version, const std::string& status) {
         tx.put_version(ResourceVersion{"CarePlan", id, version, tx.now(), false, care_plan(id, status, by_reference("p"))},
                        test::record(tx), {});
     };
-    std::vector<std::future<void>> done;
-    auto submit = [&](store::Job job) {
-        auto p = std::make_shared<std::promise<void>>();
-        done.push_back(p->get_future());
-        s.store->submit(std::move(job), [p](bool) { p->set_value(); });
-    };
+    auto submit = [&](store::Job job) { batch.submit(std::move(job)); };
     std::size_t seen_in_job = 0;
     submit([&](Tx& tx) { put_in(tx, "x", 1, "active"); return true; });
     submit([&](Tx& tx) {
@@ -156,8 +175,7 @@ TEST(StoreSearch, AJobRolledBackInABatchLeavesTheOthersIndexed) {
         return false;
     });
     submit([&](Tx& tx) { put_in(tx, "y", 1, "active"); return true; });
-    release.set_value();
-    for (auto& f : done) ASSERT_EQ(f.wait_for(test::deadline), std::future_status::ready);
+    batch.run();
     EXPECT_EQ(seen_in_job, 1u) << "a job sees its own rows";
     EXPECT_EQ(ids(s.store->search(query("CarePlan", {store::token("status", "", "active")}))),
               (std::vector<std::string>{"x", "y"}));
@@ -168,28 +186,17 @@ TEST(StoreSearch, AJobRolledBackInABatchLeavesTheOthersIndexed) {
 // versions is rewritten, and the rows of the version that rolled back go with it.
 TEST(StoreSearch, VersionsInOneBatchLeaveExactlyTheLastOnesRows) {
     test::ScratchStore s;
-    std::promise<void> release;
-    auto gate = release.get_future().share();
-    std::promise<void> started;
-    s.store->submit([&](Tx&) { started.set_value(); return gate.wait_for(test::deadline) == std::future_status::ready; },
-                    [](bool) {});
-    started.get_future().wait();
+    OneBatch batch(*s.store);
     auto put_in = [](Tx& tx, std::int64_t version, const std::string& status, const std::string& patient) {
         tx.put_version(ResourceVersion{"CarePlan", "x", version, tx.now(), false, care_plan("x", status, by_reference(patient))},
                        test::record(tx), {});
     };
-    std::vector<std::future<void>> done;
-    auto submit = [&](store::Job job) {
-        auto p = std::make_shared<std::promise<void>>();
-        done.push_back(p->get_future());
-        s.store->submit(std::move(job), [p](bool) { p->set_value(); });
-    };
+    auto submit = [&](store::Job job) { batch.submit(std::move(job)); };
     submit([&](Tx& tx) { put_in(tx, 1, "active", "p1"); return true; });
     submit([&](Tx& tx) { put_in(tx, 2, "revoked", "p2"); return false; });
     submit([&](Tx& tx) { put_in(tx, 2, "completed", "p1"); return true; });
     submit([&](Tx& tx) { put_in(tx, 3, "completed", "p3"); return true; });
-    release.set_value();
-    for (auto& f : done) ASSERT_EQ(f.wait_for(test::deadline), std::future_status::ready);
+    batch.run();
     auto found = [&](std::vector<store::Clause> clauses) { return ids(s.store->search(query("CarePlan", std::move(clauses)))); };
     const std::vector<std::string> x{"x"};
     EXPECT_EQ(found({store::token("status", "", "completed")}), x);
