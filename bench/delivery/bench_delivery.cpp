@@ -51,6 +51,7 @@
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/json_helpers.hpp"
+#include "bench/text.hpp"
 #include "tests/support/norwegian.hpp"
 #include "tests/support/recipient.hpp"
 #include "tests/support/store_inspector.hpp"
@@ -77,19 +78,9 @@ void say(const char* fmt, A... a) {
 double secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+std::string read_text(const fs::path& path) { return helsebro::bench::read_text(path.string()); }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
+using helsebro::bench::replace_all;
 
 struct Stats {
     std::size_t n = 0;

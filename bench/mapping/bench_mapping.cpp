@@ -38,6 +38,7 @@
 
 #include "adapter/mapping/mapping.hpp"
 #include "fhir/json.hpp"
+#include "bench/text.hpp"
 #include "tests/support/norwegian.hpp"  // the synthetic test-identity convention
 #include "fhir/validate.hpp"
 
@@ -48,22 +49,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        std::fprintf(stderr, "cannot read %s\n", path.c_str());
-        std::exit(1);
-    }
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using bench::read_text;
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
+using bench::replace_all;
 
 json::Value parse_or_die(const std::string& text, const char* what) {
     json::ParseLimits limits;
