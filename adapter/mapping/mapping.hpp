@@ -102,6 +102,16 @@ struct Outcome {
     fhir::json::Value to_json() const;  // what `helsebro map --dry-run` prints
 };
 
+// What is stored of the changes' provenance: one Provenance per rule and activity (CREATE or
+// UPDATE), its targets every record that rule so changed, in order (the changes' own Provenance
+// differ in their target only). `changes` indexes Outcome::changes; the targets are unversioned
+// here: the store knows the versions.
+struct ProvenanceGroup {
+    fhir::json::Value provenance;  // the first change's Provenance, its id kept
+    std::vector<std::size_t> changes;
+};
+std::vector<ProvenanceGroup> provenance_groups(const Outcome& outcome);
+
 // A resource or Bundle from a file, FHIR JSON or XML (told from the first character); nullopt with
 // `error` set ("file:line: why") when it cannot be read.
 std::optional<fhir::json::Value> read_resource_file(const std::string& path, std::string& error);

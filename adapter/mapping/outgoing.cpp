@@ -1,6 +1,7 @@
 #include "adapter/mapping/outgoing.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "adapter/auth/auth.hpp"
 #include "adapter/mapping/assign.hpp"
@@ -122,6 +123,29 @@ json::Value provenance(const Change& change, const std::string& rule_set_version
     entities.push_back(std::move(entity));
     p.set("entity", std::move(entities));
     return p;
+}
+
+std::vector<ProvenanceGroup> provenance_groups(const Outcome& outcome) {
+    std::vector<ProvenanceGroup> groups;
+    std::map<std::pair<std::string, bool>, std::size_t> by_key;  // (rule, created) -> group
+    for (std::size_t i = 0; i < outcome.changes.size(); ++i) {
+        const Change& c = outcome.changes[i];
+        auto [it, fresh] = by_key.emplace(std::make_pair(c.rule, c.created), groups.size());
+        if (fresh) groups.push_back(ProvenanceGroup{c.provenance, {}});
+        groups[it->second].changes.push_back(i);
+    }
+    for (auto& g : groups) {
+        json::Value targets = json::Value::array();
+        for (std::size_t i : g.changes) {
+            const json::Value& r = outcome.changes[i].resource;
+            json::Value ref = json::Value::object();
+            ref.set("reference", json::Value::string(std::string(r.string_at("resourceType").value_or("")) + "/" +
+                                                     std::string(r.string_at("id").value_or(""))));
+            targets.push_back(std::move(ref));
+        }
+        g.provenance.set("target", std::move(targets));
+    }
+    return groups;
 }
 
 // The fullUrl of the input entry holding exactly this resource, if it came from there.

@@ -50,25 +50,28 @@ struct InFlight {
     std::shared_ptr<const void> held;
 };
 
-// A change made ready for the writer on the processing thread: serialized, its search rows made,
-// and its Provenance too, for the version the record will most likely get.
+// A change made ready for the writer on the processing thread: serialized and its search rows
+// made, with the version the record will most likely get.
 struct PreparedChange {
     ingress::Prepared record;
-    ingress::Prepared provenance;
     std::int64_t expected_version = 1;
     const mapping::Change* change = nullptr;
 };
 
-// The Provenance of one change, naming the exact version it explains.
-json::Value provenance_of(const mapping::Change& change, std::int64_t version) {
-    json::Value provenance = change.provenance;
-    json::Value target = json::Value::array();
-    json::Value ref = json::Value::object();
-    ref.set("reference", json::Value::string(std::string(*change.resource.string_at("resourceType")) + "/" +
-                                             std::string(*change.resource.string_at("id")) + "/_history/" +
-                                             std::to_string(version)));
-    target.push_back(std::move(ref));
-    provenance.set("target", std::move(target));
+// One stored Provenance (mapping::provenance_groups), prepared for the versions expected.
+struct PreparedProvenance {
+    json::Value provenance;             // targets unversioned
+    std::vector<std::size_t> changes;   // into the prepared changes
+    ingress::Prepared prepared;
+};
+
+// The Provenance naming the exact version of each record it explains.
+json::Value versioned(json::Value provenance, const std::vector<std::int64_t>& versions) {
+    json::Value* targets = provenance.find("target");
+    for (std::size_t i = 0; targets && i < targets->items().size() && i < versions.size(); ++i) {
+        json::Value& ref = targets->items()[i];
+        ref.set("reference", json::Value::string(std::string(*ref.string_at("reference")) + "/_history/" + std::to_string(versions[i])));
+    }
     return provenance;
 }
 
@@ -82,8 +85,6 @@ PreparedChange prepare_change(const mapping::Change& change) {
     if (const json::Value* meta = change.resource.find("meta"))
         if (auto v = meta->string_at("versionId")) p.expected_version = std::strtoll(std::string(*v).c_str(), nullptr, 10) + 1;
     p.record = ingress::prepare(change.resource, type, id);
-    p.provenance = ingress::prepare(provenance_of(change, p.expected_version), "Provenance",
-                                    std::string(*change.provenance.string_at("id")));
     return p;
 }
 
@@ -282,10 +283,18 @@ struct Processor::Impl {
         auto result = std::make_shared<mapping::Outcome>(outcome ? std::move(*outcome) : mapping::Outcome{});
         struct Ready {
             std::vector<PreparedChange> changes;
+            std::vector<PreparedProvenance> provenance;
             std::vector<std::tuple<std::string, std::string, std::string, std::string>> messages;  // id, recipient, lane, body
         };
         auto ready = std::make_shared<Ready>();
         for (const auto& change : result->changes) ready->changes.push_back(prepare_change(change));
+        for (auto& g : mapping::provenance_groups(*result)) {
+            std::vector<std::int64_t> expected;
+            for (std::size_t i : g.changes) expected.push_back(ready->changes[i].expected_version);
+            const std::string id(*g.provenance.string_at("id"));
+            auto prepared = ingress::prepare(versioned(g.provenance, expected), "Provenance", id);
+            ready->provenance.push_back(PreparedProvenance{std::move(g.provenance), std::move(g.changes), std::move(prepared)});
+        }
         for (const auto& m : result->messages)
             ready->messages.emplace_back(std::string(*m.bundle.string_at("id")), m.recipient, lane_of(m.patient), json::write(m.bundle));
         flight.held = std::make_shared<std::pair<std::shared_ptr<mapping::Outcome>, std::shared_ptr<Ready>>>(result, ready);
@@ -293,7 +302,9 @@ struct Processor::Impl {
         auto job = [=](store::Tx& tx) {
             try {
                 for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
-                for (const auto& change : ready->changes) write_change(tx, message_id, change);
+                std::vector<std::int64_t> versions;
+                for (const auto& change : ready->changes) versions.push_back(write_change(tx, message_id, change));
+                for (const auto& p : ready->provenance) write_provenance(tx, message_id, p, ready->changes, versions);
                 for (const auto& [id, recipient, lane, body] : ready->messages)
                     tx.queue_outgoing(id, message_id, recipient, lane, body);
                 tx.set_processing(message_id, state, version, error, patients);
@@ -323,16 +334,27 @@ struct Processor::Impl {
         return flight;
     }
 
-    static void write_change(store::Tx& tx, std::int64_t message_id, const PreparedChange& p) {
-        const mapping::Change& change = *p.change;
+    // Returns the version the record has now.
+    static std::int64_t write_change(store::Tx& tx, std::int64_t message_id, const PreparedChange& p) {
         auto stored = ingress::update(tx, message_id, p.record, "");
         if (!stored.ok()) throw std::runtime_error("a mapped " + p.record.type + " could not be stored");
-        tx.link_patient({change.patient.system, change.patient.value}, p.record.type, p.record.id);
-        if (stored.version == p.expected_version) {
-            ingress::update(tx, message_id, p.provenance, "");
+        tx.link_patient({p.change->patient.system, p.change->patient.value}, p.record.type, p.record.id);
+        return stored.version;
+    }
+
+    static void write_provenance(store::Tx& tx, std::int64_t message_id, const PreparedProvenance& p,
+                                 const std::vector<PreparedChange>& changes, const std::vector<std::int64_t>& versions) {
+        std::vector<std::int64_t> actual;
+        bool as_expected = true;
+        for (std::size_t i : p.changes) {
+            actual.push_back(versions[i]);
+            as_expected = as_expected && versions[i] == changes[i].expected_version;
+        }
+        if (as_expected) {
+            ingress::update(tx, message_id, p.prepared, "");
             return;
         }
-        ingress::update(tx, message_id, ingress::prepare(provenance_of(change, stored.version), "Provenance", p.provenance.id), "");
+        ingress::update(tx, message_id, ingress::prepare(versioned(p.provenance, actual), "Provenance", p.prepared.id), "");
     }
 
     void reset_failed() {

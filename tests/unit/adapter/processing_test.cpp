@@ -151,6 +151,37 @@ TEST_F(Processing, EachProvenanceNamesTheVersionItExplains) {
     }
 }
 
+// One Provenance per rule and activity: a rule that creates a plan and a goal and updates the plan
+// on the next message stores one Provenance naming both new records, then one naming the update.
+TEST_F(Processing, ARulesChangesShareOneProvenancePerActivity) {
+    std::string rules = good_rules;
+    const std::string plan = "      - resource: CarePlan\n";
+    rules.insert(rules.find(plan), "      - resource: Goal\n        match: \"true\"\n        create:\n"
+                                    "          lifecycleStatus: \"'active'\"\n          description:\n"
+                                    "            text: \"'home by Christmas'\"\n          subject: \"%patient_reference\"\n");
+    std::atomic_store(&current_, load(rules.c_str()));
+    const auto fnr = helsebro::testing::synthetic_fnr(4, 5, 77);
+    const auto first = receive(admission(fnr, true, "A"));
+    processor_->wait_idle();
+    auto written = store_.store->written_by(first);
+    ASSERT_EQ(written.size(), 3u);
+    EXPECT_EQ(written[0].type, "Goal");
+    EXPECT_EQ(written[1].type, "CarePlan");
+    EXPECT_EQ(written[2].type, "Provenance");
+    EXPECT_NE(written[2].json.find("\"Goal/" + written[0].id + "/_history/1\""), std::string::npos) << written[2].json;
+    EXPECT_NE(written[2].json.find("\"CarePlan/" + written[1].id + "/_history/1\""), std::string::npos);
+    EXPECT_NE(written[2].json.find("CREATE"), std::string::npos);
+
+    std::atomic_store(&current_, load(versioning_rules().c_str()));  // the plan gets a second note
+    const auto second = receive(admission(fnr, true, "B"));
+    processor_->wait_idle();
+    written = store_.store->written_by(second);
+    ASSERT_EQ(written.size(), 2u);
+    EXPECT_EQ(written[0].version, 2);
+    EXPECT_NE(written[1].json.find("\"CarePlan/" + written[0].id + "/_history/2\""), std::string::npos) << written[1].json;
+    EXPECT_NE(written[1].json.find("UPDATE"), std::string::npos);
+}
+
 TEST_F(Processing, TheSameMessageAgainChangesNothingAndQueuesNothingTwice) {
     const auto fnr = helsebro::testing::synthetic_fnr(2, 3, 44);
     receive(admission(fnr));
