@@ -124,7 +124,8 @@ CREATE TABLE IF NOT EXISTS audit (
 -- Search (adapter/store/search.hpp): one row per resource for its current version. `key` is the
 -- rowid of the resource's first version: fixed for the resource's life and ascending in the order
 -- resources were created, so results paged by key never skip or repeat under concurrent writes.
--- `rows` holds the version's index rows, encoded: what its next version removes from search_index.
+-- `rows`: empty since v4 (the next version makes the rows it removes again from this one's body);
+-- earlier versions kept them here, encoded, and they are read while they last.
 CREATE TABLE IF NOT EXISTS search_resource (
     type         TEXT    NOT NULL,
     key          INTEGER NOT NULL,
@@ -139,7 +140,7 @@ CREATE INDEX IF NOT EXISTS search_resource_by_updated ON search_resource (type, 
 
 -- The values each current version is found by, per search parameter, in the order queries look
 -- them up. One B-tree only: a second one by resource (to remove a version's rows) doubled the
--- writer's cost; search_resource.rows names them instead. `a` has no type affinity: numbers stay
+-- writer's cost; the previous version's body names them instead. `a` has no type affinity: numbers stay
 -- numbers (number and quantity parameters), text stays text.
 CREATE TABLE IF NOT EXISTS search_index (
     type  TEXT    NOT NULL,

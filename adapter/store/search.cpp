@@ -30,32 +30,10 @@ void bind_column(Statement& s, int i, const Column& c) {
         s.bind(i, std::get<double>(c));
 }
 
-// A version's rows as search_resource.rows keeps them: per row the parameter, a tag (t: text,
-// n: number), a and b, each text length-prefixed; a number as its 8 bytes.
-void put_text(std::string& out, std::string_view text) {
-    auto n = static_cast<std::uint32_t>(text.size());
-    out.append(reinterpret_cast<const char*>(&n), sizeof n).append(text);
-}
-
-std::string encode_rows(const std::vector<IndexRow>& rows) {
-    std::string out;
-    for (const auto& r : rows) {
-        put_text(out, r.param);
-        if (const auto* text = std::get_if<std::string>(&r.a)) {
-            out += 't';
-            put_text(out, *text);
-        } else {
-            double d = std::get<double>(r.a);
-            out += 'n';
-            out.append(reinterpret_cast<const char*>(&d), sizeof d);
-        }
-        put_text(out, r.b);
-    }
-    return out;
-}
-
-// Written by this process's encode_rows (or an earlier one on this machine); a truncated or
-// foreign blob ends the list where it stops making sense, leaving stale rows at worst.
+// A version's rows as earlier builds kept them in search_resource.rows: per row the parameter, a
+// tag (t: text, n: number), a and b, each text length-prefixed; a number as its 8 bytes.
+// Written by an earlier build's encode_rows (on this machine); a truncated or foreign blob ends
+// the list where it stops making sense, leaving stale rows at worst.
 std::vector<IndexRow> decode_rows(std::string_view in) {
     std::vector<IndexRow> out;
     auto take = [&](std::size_t n) {
@@ -232,7 +210,8 @@ Clause reference(std::string_view param, std::string_view type, std::string_view
 
 IndexWriter::IndexWriter(sqlite::Connection& db)
     : first_version_(db, "SELECT rowid FROM resource_version WHERE type = ?1 AND id = ?2 ORDER BY version LIMIT 1"),
-      current_rows_(db, "SELECT rows FROM search_resource WHERE type = ?1 AND key = ?2"),
+      current_rows_(db, "SELECT rows, deleted FROM search_resource WHERE type = ?1 AND key = ?2"),
+      previous_body_(db, "SELECT body FROM resource_version WHERE type = ?1 AND id = ?2 AND version = ?3"),
       upsert_resource_(db,
                        "INSERT INTO search_resource (type, key, id, version, last_updated, deleted, rows) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (type, key) DO UPDATE SET "
@@ -249,11 +228,19 @@ std::int64_t IndexWriter::key_of(const ResourceVersion& v, std::int64_t rowid) {
 }
 
 std::vector<IndexRow> IndexWriter::current_rows(const ResourceVersion& v, std::int64_t key) {
-    // The previous version's rows as written for it, whether they are in the table yet or not.
-    Use s(current_rows_);
-    s->bind(1, v.type).bind(2, key);
+    // The previous version's rows, made again from its body (the same function made them, so
+    // they are what was inserted). Databases written before kept them in search_resource.rows:
+    // those are used while they last.
+    {
+        Use s(current_rows_);
+        s->bind(1, v.type).bind(2, key);
+        if (!s->step() || current_rows_.int64(1) != 0) return {};  // not indexed yet, or deleted
+        if (!current_rows_.is_null(0) && !current_rows_.text(0).empty()) return decode_rows(current_rows_.text(0));
+    }
+    Use s(previous_body_);
+    s->bind(1, v.type).bind(2, v.id).bind(3, v.version - 1);
     if (!s->step()) return {};
-    return decode_rows(current_rows_.text(0));
+    return make_search_index(previous_body_.text(0), v.type).rows;
 }
 
 bool IndexWriter::drop_pending(const std::string& type, std::int64_t key, const IndexRow& row) {
@@ -300,11 +287,12 @@ void IndexWriter::write(const ResourceVersion& v, std::int64_t rowid, const Sear
         s->bind(4, row.b).bind(5, key);
         s->run();
     }
-    std::string encoded = encode_rows(rows.rows);
     {
+        // rows: kept empty; the next version makes them again from this one's body (storing them
+        // was a fifth of the bytes written per message).
         Use s(upsert_resource_);
         s->bind(1, v.type).bind(2, key).bind(3, v.id).bind(4, v.version).bind(5, v.last_updated);
-        s->bind(6, std::int64_t{v.deleted}).bind_blob(7, encoded);
+        s->bind(6, std::int64_t{v.deleted}).bind_blob(7, std::string_view("", 0));  // not NULL: a zero-length blob
         s->run();
     }
     auto& places = pending_by_key_[{v.type, key}];

@@ -49,7 +49,7 @@ private:
     void index_pending();
     void insert(const Pending& p);
 
-    sqlite::Statement first_version_, current_rows_, upsert_resource_, delete_row_, insert_row_;
+    sqlite::Statement first_version_, current_rows_, previous_body_, upsert_resource_, delete_row_, insert_row_;
     std::vector<Pending> pending_;
     // The places in pending_ (past flushed_) of each resource's rows, so that a later version in
     // the same batch drops them there instead of flushing the batch to delete them.

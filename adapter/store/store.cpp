@@ -332,7 +332,7 @@ private:
         c.exec("BEGIN IMMEDIATE");
         const int from = std::stoi(c.query_text("PRAGMA user_version"));
         bool fresh = from == 0;
-        const bool outbox_v3 = from == 3;
+        const bool outbox_v3 = from == 3 && c.query_text("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'") != "0";
         if (outbox_v3) c.exec(outbox_v3_rename_sql);
         c.exec(schema_sql);
         if (outbox_v3) c.exec(outbox_v3_copy_sql);

@@ -335,6 +335,42 @@ PRAGMA user_version = 3;
     EXPECT_EQ(queued[2].id, "c");
 }
 
+// Before version 4 a version's search rows were kept encoded in search_resource.rows; a database
+// from then removes the right rows when its resources get new versions.
+TEST(StoreSearch, RowsKeptByAnEarlierVersionAreRemovedByTheNextVersion) {
+    test::TempDir dir;
+    // status=active, encoded as earlier builds did: length-prefixed param, 't', a, b.
+    make_database(dir.str(), R"SQL(
+CREATE TABLE message (id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, sender TEXT NOT NULL, method TEXT NOT NULL,
+    target TEXT NOT NULL, content_type TEXT NOT NULL, kind TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE resource_version (type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, last_updated TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL, message_id INTEGER NOT NULL REFERENCES message(id),
+    PRIMARY KEY (type, id, version));
+CREATE TABLE search_resource (type TEXT NOT NULL, key INTEGER NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL, deleted INTEGER NOT NULL, rows BLOB NOT NULL, PRIMARY KEY (type, key)) WITHOUT ROWID;
+CREATE TABLE search_index (type TEXT NOT NULL, param TEXT NOT NULL, a NOT NULL, b TEXT NOT NULL, key INTEGER NOT NULL,
+    PRIMARY KEY (type, param, a, b, key)) WITHOUT ROWID;
+INSERT INTO message VALUES (1, '2026-01-01T00:00:00.000Z', 'c', 'PUT', '/fhir/CarePlan/old', 'application/fhir+json', 'update', '{}');
+INSERT INTO resource_version (rowid, type, id, version, last_updated, deleted, body, message_id) VALUES (1, 'CarePlan', 'old', 1,
+    '2026-01-01T00:00:00.000Z', 0, '{"resourceType":"CarePlan","id":"old","status":"draft","intent":"plan"}', 1);
+INSERT INTO search_resource VALUES ('CarePlan', 1, 'old', 1, '2026-01-01T00:00:00.000Z', 0,
+    X'06000000737461747573' || X'74' || X'06000000616374697665' || X'00000000');
+INSERT INTO search_index VALUES ('CarePlan', 'status', 'active', '', 1);
+PRAGMA user_version = 3;
+)SQL");
+    store::StoreOptions o;
+    o.data_dir = dir.str();
+    store::Store s(o);
+    // The body says draft, the kept rows say active: the rows decide what is removed.
+    EXPECT_EQ(ids(s.search(query("CarePlan", {store::token("status", "", "active")}))), (std::vector<std::string>{"old"}));
+    put(s, "CarePlan", "old", 2, care_plan("old", "completed", by_reference("p")));
+    EXPECT_TRUE(ids(s.search(query("CarePlan", {store::token("status", "", "active")}))).empty());
+    EXPECT_EQ(ids(s.search(query("CarePlan", {store::token("status", "", "completed")}))), (std::vector<std::string>{"old"}));
+    put(s, "CarePlan", "old", 3, care_plan("old", "revoked", by_reference("p")));  // from the body from now on
+    EXPECT_TRUE(ids(s.search(query("CarePlan", {store::token("status", "", "completed")}))).empty());
+    EXPECT_EQ(ids(s.search(query("CarePlan", {store::reference("patient", "Patient", "p")}))), (std::vector<std::string>{"old"}));
+}
+
 TEST(StoreSearch, ADatabaseOfAFutureVersionIsRefused) {
     test::TempDir dir;
     make_database(dir.str(), "CREATE TABLE message (id INTEGER PRIMARY KEY); PRAGMA user_version = 99;");
