@@ -299,7 +299,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
                     impl->recorded(*rp, key, *attempt, *still_queued, committed);
                 });
         };
-        if (!store.submit(job, done, 0)) {
+        if (!store.submit(job, done, 0, store::Store::Priority::background)) {
             // The store is full of work: try again shortly. The row is still queued meanwhile.
             later(Clock::now() + milliseconds(200), [this, rp, key, attempt] { record(*rp, key, *attempt); });
         }

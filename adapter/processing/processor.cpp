@@ -328,7 +328,7 @@ struct Processor::Impl {
             }
             promise->set_value(Stored::yes);
         };
-        while (!store.submit(job, done)) {  // the queue is full: intake has priority, wait our turn
+        while (!store.submit(job, done, 0, store::Store::Priority::background)) {  // the queue is full: intake has priority, wait our turn
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return flight;
@@ -360,7 +360,7 @@ struct Processor::Impl {
     void reset_failed() {
         std::promise<bool> reset;
         store.submit([](store::Tx& tx) { tx.clear_failed_processing(); return true; },
-                     [&](bool committed) { reset.set_value(committed); });
+                     [&](bool committed) { reset.set_value(committed); }, 0, store::Store::Priority::background);
         reset.get_future().get();
         cursor = 0;
         blocked.clear();

@@ -392,7 +392,11 @@ struct Store::Impl {
     std::thread thread;
     std::mutex mutex;
     std::condition_variable wake;
-    std::deque<Pending> queue;
+    std::deque<Pending> queue;       // requests
+    std::deque<Pending> background;  // processing and delivery results
+    // Background jobs in a batch that also carries requests: enough to keep processing moving,
+    // few enough that the batch stays short for the senders waiting on it.
+    static constexpr std::size_t background_share = 8;
     bool closing = false;
     std::size_t queued_bytes = 0;
     bool last_commit_ok = true;
@@ -511,7 +515,12 @@ void Store::close(bool run_queued) {
         std::lock_guard lock(d.mutex);
         if (d.closing && !d.thread.joinable()) return;
         d.closing = true;
-        if (!run_queued) abandoned.swap(d.queue);
+        if (!run_queued) {
+            // Background work is made again from what is stored (processing) or redone (delivery).
+            abandoned.swap(d.queue);
+            for (auto& p : d.background) abandoned.push_back(std::move(p));
+            d.background.clear();
+        }
     }
     // Their senders were cut off unanswered and will resend: running them now would only make
     // duplicates of what has no idempotency key.
@@ -539,16 +548,16 @@ void Store::close(bool run_queued) {
     d.writer.reset();
 }
 
-bool Store::submit(Job job, Done done, std::size_t bytes) {
+bool Store::submit(Job job, Done done, std::size_t bytes, Priority priority) {
     auto& d = *impl_;
     {
         std::lock_guard lock(d.mutex);
-        if (d.queue.size() >= d.options.max_queued_jobs) return false;
-        // One request is always taken, however large, or it could never be stored.
-        if (!d.queue.empty() && d.queued_bytes + bytes > d.options.max_queued_bytes) return false;
+        if (d.queue.size() + d.background.size() >= d.options.max_queued_jobs) return false;
+        // One job is always taken, however large, or it could never be stored.
+        if (!(d.queue.empty() && d.background.empty()) && d.queued_bytes + bytes > d.options.max_queued_bytes) return false;
         if (!d.closing) {
             d.queued_bytes += bytes;
-            d.queue.push_back({std::move(job), std::move(done), bytes});
+            (priority == Priority::request ? d.queue : d.background).push_back({std::move(job), std::move(done), bytes});
             d.wake.notify_one();
             return true;
         }
@@ -567,15 +576,22 @@ void Store::Impl::run() {
     for (;;) {
         {
             std::unique_lock lock(mutex);
-            wake.wait(lock, [&] { return closing || !queue.empty(); });
-            if (queue.empty()) return;  // closing, and everything queued is done
-            auto n = std::min<std::size_t>(queue.size(), std::max(1u, options.group_commit_max_batch));
+            wake.wait(lock, [&] { return closing || !queue.empty() || !background.empty(); });
+            if (queue.empty() && background.empty()) return;  // closing, and everything queued is done
+            const std::size_t max = std::max(1u, options.group_commit_max_batch);
+            const std::size_t requests = std::min(queue.size(), max);
+            const std::size_t others = std::min(background.size(), requests > 0 ? std::min(background_share, max - requests)
+                                                                               : max);
             batch.clear();
-            for (std::size_t i = 0; i < n; ++i) {
-                queued_bytes -= queue.front().bytes;
-                batch.push_back(std::move(queue.front()));
-                queue.pop_front();
-            }
+            auto take = [&](std::deque<Pending>& from, std::size_t n) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    queued_bytes -= from.front().bytes;
+                    batch.push_back(std::move(from.front()));
+                    from.pop_front();
+                }
+            };
+            take(queue, requests);
+            take(background, others);
         }
         run_batch(batch);
         batch.clear();  // the completions hold the callers' resources: release them now, not next batch

@@ -138,10 +138,15 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
+    // Requests are what a sender waits for; background jobs (processing, delivery records) are
+    // Helsebro's own work after an acknowledgement. A batch takes every queued request but at most
+    // a few background jobs while requests wait, so an acknowledgement never waits behind a round
+    // of mapping results; with no request waiting, background jobs fill whole batches.
+    enum class Priority { request, background };
     // False when the queue is full: the caller should answer "busy, retry later". When the store
     // is closing, the job is not run and done(false) is called at once.
     // `bytes` is what the job holds (its request body, roughly), counted against max_queued_bytes.
-    bool submit(Job job, Done done, std::size_t bytes = 0);
+    bool submit(Job job, Done done, std::size_t bytes = 0, Priority priority = Priority::request);
     // The last commit succeeded and the store is open: what readiness reports.
     bool healthy() const;
     // Stops taking jobs, runs those already queued (or, when !run_queued, ends them with

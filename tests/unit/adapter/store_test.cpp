@@ -169,6 +169,29 @@ TEST(StoreGroupCommit, ABatchTakesAtMostMaxBatchJobs) {
     EXPECT_EQ(s.store->stats().commits, 1u + queued / 10);
 }
 
+// An acknowledgement never waits behind a round of processing results: a request queued after 40
+// background jobs runs in the next batch, with at most a few of them.
+TEST(StoreGroupCommit, ARequestGoesAheadOfQueuedBackgroundWork) {
+    test::ScratchStore s;
+    std::vector<std::string> order;  // written on the writer thread only
+    DoneCounter counter(41);
+    {
+        WriterGate gate(*s.store);
+        for (int i = 0; i < 40; ++i)
+            s.store->submit([&order, i](Tx&) { order.push_back("b" + std::to_string(i)); return true; }, counter.done(), 0,
+                            store::Store::Priority::background);
+        s.store->submit([&order](Tx&) { order.push_back("request"); return true; }, counter.done());
+    }
+    counter.wait();
+    EXPECT_EQ(counter.committed(), 41);
+    ASSERT_EQ(order.size(), 41u);
+    EXPECT_EQ(order.front(), "request");
+    EXPECT_EQ(order[1], "b0");     // background work keeps its own order
+    EXPECT_EQ(order.back(), "b39");
+    // The gate's batch; the request with 8 background jobs; the other 32 together.
+    EXPECT_EQ(s.store->stats().commits, 3u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // One job's failure rolls back that job only
 
