@@ -118,17 +118,11 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
             std::deque<Task> now_tasks;
             now_tasks.swap(tasks);
             lock.unlock();
-            try {
-                for (auto& t : now_tasks) t();
-                run_timers();
-                for (auto& r : recipients) {
-                    admit(*r);
-                    dispatch(*r);
-                }
-            } catch (const std::exception& e) {
-                // Reads that fail (the store closing, I/O): nothing is lost, the rows stay queued.
-                log->error("Delivery paused for a second: {}", e.what());
-                later(Clock::now() + std::chrono::seconds(1), [] {});
+            for (auto& t : now_tasks) guarded(t);
+            run_timers();
+            for (auto& r : recipients) {
+                guarded([&] { admit(*r); });
+                guarded([&] { dispatch(*r); });
             }
             publish();
             const auto next = next_wake();
@@ -141,12 +135,23 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
 
     void later(Clock::time_point at, Task t) { timers.emplace(at, std::move(t)); }
 
+    // A step that fails (a read refused: the store closing, I/O) is logged and the loop wakes again
+    // within a second; each step restores what it holds, so the others still run.
+    void guarded(const Task& t) {
+        try {
+            t();
+        } catch (const std::exception& e) {
+            log->error("Delivery: {}; trying again within a second.", e.what());
+            later(Clock::now() + std::chrono::seconds(1), [] {});
+        }
+    }
+
     void run_timers() {
         const auto now = Clock::now();
         while (!timers.empty() && timers.begin()->first <= now) {
             Task t = std::move(timers.begin()->second);
             timers.erase(timers.begin());
-            t();
+            guarded(t);
         }
     }
 
@@ -158,6 +163,8 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         if (!timers.empty()) consider(timers.begin()->first);
         for (const auto& r : recipients) {
             if (r->due.empty() || r->in_flight >= r->config.max_in_flight) continue;
+            // The probe's answer wakes the loop; until then nothing else may go.
+            if (r->circuit.state() == Circuit::State::half_open && r->circuit.probing()) continue;
             Clock::time_point t = std::get<0>(*r->due.begin());
             t = std::max(t, r->paused_until);
             if (r->circuit.state() == Circuit::State::open) t = std::max(t, r->circuit.reopen_at());
@@ -208,7 +215,16 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
     void start_attempt(Recipient& r, const std::string& key) {
         Lane& lane = r.lanes.at(key);
         lane.busy = true;
-        auto body = store.outgoing_body(lane.head.id);
+        std::optional<std::string> body;
+        try {
+            body = store.outgoing_body(lane.head.id);
+        } catch (...) {
+            r.circuit.abandon_probe();
+            lane.busy = false;
+            lane.due = Clock::now() + std::chrono::seconds(1);
+            r.due.emplace(lane.due, lane.head.seq, key);
+            throw;
+        }
         if (!body) {  // discarded (or delivered) since it was read: the lane moves on
             r.circuit.abandon_probe();
             advance(r, key);
@@ -217,9 +233,10 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         try {
             lane.requests = requests_for(r.config.style, *body);
         } catch (const std::exception& e) {
+            // Not the recipient's doing: its circuit is left as it is.
             r.circuit.abandon_probe();
             ++r.in_flight;
-            finish(r, key, Verdict{Verdict::Kind::dead, e.what(), {}, false}, Result{});
+            finish(r, key, Verdict{Verdict::Kind::dead, e.what(), {}, false}, Result{}, /*local=*/true);
             return;
         }
         lane.next_request = 0;
@@ -256,12 +273,14 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         finish(r, key, std::move(v), std::move(result));
     }
 
-    void finish(Recipient& r, const std::string& key, Verdict v, const Result& result) {
+    void finish(Recipient& r, const std::string& key, Verdict v, const Result& result, bool local = false) {
         Lane& lane = r.lanes.at(key);
         const auto now = Clock::now();
         --r.in_flight;
-        if (v.recipient_fault) r.circuit.fault(now);
-        else circuit_success(r, now);
+        if (!local) {  // a local failure says nothing about the recipient
+            if (v.recipient_fault) r.circuit.fault(now);
+            else circuit_success(r, now);
+        }
         if (v.retry_after) r.paused_until = std::max(r.paused_until, now + *v.retry_after);
 
         store::Attempt a = decide(v, result, lane.head, r.config.retry, now, random(), options.max_kept_response);
@@ -285,7 +304,9 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
     // Commits the attempt; only then does the lane move on (a crash before it resends the message).
     void record(Recipient& r, const std::string& key, store::Attempt a) {
         const std::string id = r.lanes.at(key).head.id;
-        auto still_queued = std::make_shared<bool>(false);
+        // Set only once the statement ran: a job rolled back inside a batch that committed
+        // recorded nothing, and is done again like a failed commit.
+        auto still_queued = std::make_shared<std::optional<bool>>();
         auto attempt = std::make_shared<store::Attempt>(std::move(a));
         std::weak_ptr<Impl> self = shared_from_this();
         Recipient* rp = &r;
@@ -296,7 +317,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         auto done = [self, rp, key, attempt, still_queued](bool committed) {
             if (auto impl = self.lock())
                 impl->post([impl = impl.get(), rp, key, attempt, still_queued, committed] {
-                    impl->recorded(*rp, key, *attempt, *still_queued, committed);
+                    impl->recorded(*rp, key, *attempt, still_queued->value_or(false), committed && still_queued->has_value());
                 });
         };
         if (!store.submit(job, done, 0, store::Store::Priority::background)) {
@@ -324,12 +345,23 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         advance(r, key);
     }
 
-    // The lane's head is done with: its next message becomes the head, or the lane is let go.
+    // The lane's head is done with: its next message becomes the head, or the lane is let go. A
+    // head still queued (its record did not take) is held again: sent again, with its id.
     void advance(Recipient& r, const std::string& key) {
         Lane& lane = r.lanes.at(key);
         std::optional<store::Queued> next;
-        if (!lane.head.lane.empty()) next = store.next_in_lane(r.config.id, lane.head.lane);
-        if (next && next->id != lane.head.id) {
+        try {
+            if (!lane.head.lane.empty()) {
+                next = store.next_in_lane(r.config.id, lane.head.lane);
+            } else if (auto row = store.outgoing(lane.head.id, false); row && row->state == "queued") {
+                next = row->queued;
+            }
+        } catch (...) {
+            Recipient* rp = &r;
+            later(Clock::now() + std::chrono::seconds(1), [this, rp, key] { advance(*rp, key); });
+            throw;
+        }
+        if (next) {
             hold(r, key, std::move(*next));
             return;
         }

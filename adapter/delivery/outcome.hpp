@@ -82,6 +82,7 @@ public:
     State state() const { return state_; }
     Clock::time_point reopen_at() const { return reopen_at_; }  // when open: the next probe
     unsigned consecutive_faults() const { return faults_; }
+    bool probing() const { return probing_; }  // half-open with the probe under way
 
 private:
     unsigned threshold_;

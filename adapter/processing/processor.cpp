@@ -35,7 +35,12 @@ std::string lane_of(const mapping::PatientKey& k) {
 }
 
 // How one message's store job ended.
-enum class Stored { yes, refused, not_committed };
+// skipped: an earlier message of its chain did not get stored, so this one wrote nothing either
+// (it must not overtake it) and is processed again.
+enum class Stored { yes, refused, not_committed, skipped };
+
+// Shared by the jobs of one chain (one patient's messages of a round), on the writer thread.
+using ChainFailed = std::shared_ptr<std::atomic<bool>>;
 
 // A message whose store job is on its way, with what is needed to mark it failed if the job
 // refuses (throws): it must then wait, visible, rather than stay silently unprocessed.
@@ -195,7 +200,8 @@ struct Processor::Impl {
         const auto chains = chains_by_patient(ins);
         std::vector<std::optional<InFlight>> flights(entries.size());
         parallel(chains.size(), [&](std::size_t c) {
-            for (std::size_t i : chains[c]) flights[i] = process(entries[i], ins[i], rule_set);
+            auto failed = std::make_shared<std::atomic<bool>>(false);
+            for (std::size_t i : chains[c]) flights[i] = process(entries[i], ins[i], rule_set, failed);
         });
         std::vector<InFlight> commits;
         for (auto& f : flights) commits.push_back(std::move(*f));
@@ -203,7 +209,7 @@ struct Processor::Impl {
         std::vector<InFlight> refused;
         for (auto& c : commits) {
             const Stored result = c.done->get_future().get();
-            all = all && result != Stored::not_committed;
+            all = all && result != Stored::not_committed && result != Stored::skipped;
             if (result == Stored::refused) refused.push_back(std::move(c));
         }
         overlay.clear();
@@ -212,12 +218,13 @@ struct Processor::Impl {
             StoredInputs keys_only;
             keys_only.patients = r.keys;
             auto again = finish(r.message_id, "failed", r.version, "its results could not be stored: " + *r.failure, r.patients,
-                                keys_only, {});
+                                keys_only, {}, std::make_shared<std::atomic<bool>>(false));
             all = again.done->get_future().get() == Stored::yes && all;
         }
         if (!all) {
-            // A commit failed (disk full, I/O): those messages have no processing row and will be
-            // found again; start over from the beginning of the round after a pause.
+            // A commit failed (disk full, I/O), or messages were skipped behind one of their patient
+            // that was not stored: they have no processing row and are found again; start over
+            // from the beginning of the round after a pause.
             cursor = entries.front().message_id - 1;
             log->error("Processing results could not be stored; retrying.");
             std::unique_lock lock(mutex);
@@ -243,7 +250,8 @@ struct Processor::Impl {
         return out;
     }
 
-    InFlight process(const store::InboxEntry& entry, const StoredInputs& in, const std::shared_ptr<const mapping::RuleSet>& rule_set) {
+    InFlight process(const store::InboxEntry& entry, const StoredInputs& in, const std::shared_ptr<const mapping::RuleSet>& rule_set,
+                     const ChainFailed& chain) {
         std::string patients;
         bool is_blocked = false;
         {
@@ -254,24 +262,24 @@ struct Processor::Impl {
             }
         }
         const std::string& version = mapping::version(*rule_set);
-        if (!in.error.empty()) return finish(entry.message_id, "failed", version, in.error, patients, in, {});
-        if (is_blocked) return finish(entry.message_id, "waiting", version, "", patients, in, {});
+        if (!in.error.empty()) return finish(entry.message_id, "failed", version, in.error, patients, in, {}, chain);
+        if (is_blocked) return finish(entry.message_id, "waiting", version, "", patients, in, {}, chain);
         auto outcome = mapping::apply(*rule_set, in.inputs, [this](const mapping::PatientKey& k) { return records_for(k); });
         if (!outcome.ok) {
             log->warn("Message {} waits: its mapping rules failed: {}", entry.message_id, outcome.error);
-            return finish(entry.message_id, "failed", version, outcome.error, patients, in, {});
+            return finish(entry.message_id, "failed", version, outcome.error, patients, in, {}, chain);
         }
         {
             std::lock_guard lock(shared);
             for (const auto& c : outcome.changes)
                 overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = c.resource;
         }
-        return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome));
+        return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome), chain);
     }
 
     InFlight finish(std::int64_t message_id, std::string state, std::string version, std::string error,
-                                               std::string patients, const StoredInputs& in,
-                                               std::optional<mapping::Outcome> outcome) {
+                    std::string patients, const StoredInputs& in, std::optional<mapping::Outcome> outcome,
+                    ChainFailed chain) {
         if (state != "done") {
             std::lock_guard lock(shared);
             for (const auto& k : in.patients) blocked.insert(key_text(k));
@@ -299,7 +307,12 @@ struct Processor::Impl {
             ready->messages.emplace_back(std::string(*m.bundle.string_at("id")), m.recipient, lane_of(m.patient), json::write(m.bundle));
         flight.held = std::make_shared<std::pair<std::shared_ptr<mapping::Outcome>, std::shared_ptr<Ready>>>(result, ready);
         auto failure = flight.failure;
+        auto skipped = std::make_shared<bool>(false);
         auto job = [=](store::Tx& tx) {
+            if (chain->load()) {  // its patient's earlier message of this round was not stored
+                *skipped = true;
+                return false;
+            }
             try {
                 for (const auto& l : *links) tx.link_patient({l.patient.system, l.patient.value}, l.type, l.id);
                 std::vector<std::int64_t> versions;
@@ -311,12 +324,17 @@ struct Processor::Impl {
                 return true;
             } catch (const std::exception& e) {
                 *failure = *e.what() ? e.what() : "an unnamed error";  // rolled back: round() marks it failed
+                chain->store(true);
                 return false;
             }
         };
         auto promise = flight.done;
-        auto done = [this, promise, state, result, failure](bool committed) {
-            if (!committed) return promise->set_value(Stored::not_committed);
+        auto done = [this, promise, state, result, failure, skipped, chain](bool committed) {
+            if (!committed) {
+                chain->store(true);
+                return promise->set_value(Stored::not_committed);
+            }
+            if (*skipped) return promise->set_value(Stored::skipped);
             if (!failure->empty()) return promise->set_value(Stored::refused);
             {
                 std::lock_guard lock(mutex);

@@ -579,9 +579,10 @@ void Store::Impl::run() {
             wake.wait(lock, [&] { return closing || !queue.empty() || !background.empty(); });
             if (queue.empty() && background.empty()) return;  // closing, and everything queued is done
             const std::size_t max = std::max(1u, options.group_commit_max_batch);
-            const std::size_t requests = std::min(queue.size(), max);
-            const std::size_t others = std::min(background.size(), requests > 0 ? std::min(background_share, max - requests)
-                                                                               : max);
+            // Room for the background share first, so a flood of requests cannot starve it.
+            const std::size_t reserved = std::min({background.size(), background_share, max > 1 ? max - 1 : 0});
+            const std::size_t requests = std::min(queue.size(), max - reserved);
+            const std::size_t others = std::min(background.size(), requests > 0 ? reserved : max);
             batch.clear();
             auto take = [&](std::deque<Pending>& from, std::size_t n) {
                 for (std::size_t i = 0; i < n; ++i) {

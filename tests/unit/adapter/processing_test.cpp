@@ -4,6 +4,8 @@
 // nothing twice.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <fstream>
 
@@ -218,6 +220,43 @@ TEST_F(Processing, AFailedMessageHoldsItsPatientOnlyUntilTheRulesAreFixed) {
     ASSERT_EQ(held.size(), 1u);
     EXPECT_TRUE(store_.store->blocked_patients().empty());
     EXPECT_EQ(store_.store->outbox_size(), 3u);
+}
+
+// A message whose results the store refuses (here a trigger stands in for a full disk) fails, and
+// the same patient's next message of the same round, mapped on top of the refused changes, must not
+// be stored ahead of it: it waits behind it.
+TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessages) {
+    std::atomic_store(&current_, load(versioning_rules().c_str()));
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(store_.store->database_path().c_str(), &db), SQLITE_OK);
+        char* err = nullptr;
+        EXPECT_EQ(sqlite3_exec(db,
+                               "CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as Refused%' "
+                               "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
+                               nullptr, nullptr, &err),
+                  SQLITE_OK)
+            << (err ? err : "");
+        sqlite3_free(err);
+        sqlite3_close(db);
+    }
+    const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
+    std::vector<std::int64_t> ids;
+    ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {  // one round
+        ids.push_back(record(tx, admission(fnr, true, "Refused"), "message"));
+        ids.push_back(record(tx, admission(fnr, true, "Later"), "message"));
+        return true;
+    }));
+    processor_->notify();
+    processor_->wait_idle();
+    EXPECT_TRUE(records(fnr).empty()) << "the later message's plan would hold the refused one's note";
+    auto unfinished = store_.store->unfinished(10);
+    ASSERT_EQ(unfinished.size(), 2u);
+    EXPECT_EQ(unfinished[0].message_id, ids[0]);
+    EXPECT_EQ(unfinished[0].state, "failed");
+    EXPECT_NE(unfinished[0].error.find("could not be stored"), std::string::npos) << unfinished[0].error;
+    EXPECT_EQ(unfinished[1].message_id, ids[1]);
+    EXPECT_EQ(unfinished[1].state, "waiting");
 }
 
 TEST_F(Processing, RestWritesAreLinkedToTheirPatient) {

@@ -2,6 +2,8 @@
 // version history, the identifier index, stored replies, durability across reopen, close().
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <sqlite3.h>
 
 #include <atomic>
@@ -190,6 +192,26 @@ TEST(StoreGroupCommit, ARequestGoesAheadOfQueuedBackgroundWork) {
     EXPECT_EQ(order.back(), "b39");
     // The gate's batch; the request with 8 background jobs; the other 32 together.
     EXPECT_EQ(s.store->stats().commits, 3u);
+}
+
+// However many requests wait, each batch keeps room for background work: under a flood of
+// requests, processing and delivery records still move.
+TEST(StoreGroupCommit, AFloodOfRequestsDoesNotStarveBackgroundWork) {
+    test::ScratchStore s(/*max_batch=*/10);
+    std::vector<std::string> order;
+    DoneCounter counter(23);
+    {
+        WriterGate gate(*s.store);
+        for (int i = 0; i < 20; ++i)
+            s.store->submit([&order](Tx&) { order.push_back("request"); return true; }, counter.done());
+        for (int i = 0; i < 3; ++i)
+            s.store->submit([&order](Tx&) { order.push_back("background"); return true; }, counter.done(), 0,
+                            store::Store::Priority::background);
+    }
+    counter.wait();
+    ASSERT_EQ(order.size(), 23u);
+    // The first batch after the gate: 7 requests and the 3 background jobs.
+    EXPECT_EQ(std::count(order.begin(), order.begin() + 10, "background"), 3);
 }
 
 // ---------------------------------------------------------------------------------------------
