@@ -231,7 +231,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
             return;
         }
         try {
-            lane.requests = requests_for(r.config.style, *body);
+            lane.requests = requests_for(r.config.style, *body, lane.head.id);  // the outbox id is Bundle.id
         } catch (const std::exception& e) {
             // Not the recipient's doing: its circuit is left as it is.
             r.circuit.abandon_probe();

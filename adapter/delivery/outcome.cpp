@@ -107,7 +107,9 @@ Verdict judge_body(const Result& r) {
 
 }  // namespace
 
-std::vector<Request> requests_for(config::Recipient::Style style, std::string_view message) {
+std::vector<Request> requests_for(config::Recipient::Style style, std::string_view message, std::string_view known_id) {
+    if (style == config::Recipient::Style::process_message && !known_id.empty())
+        return {Request{"POST", "/$process-message", std::string(message), std::string(known_id)}};
     auto parsed = json::parse(message, {512});
     if (!parsed.value || parsed.value->string_at("resourceType") != "Bundle" ||
         parsed.value->string_at("type") != "message")

@@ -32,8 +32,10 @@ struct Request {
 // create PUTs each resource on its own. PUT with ids fixed by the message makes a resend after a
 // crash overwrite instead of duplicate. Resources without an id get the one their urn:uuid
 // fullUrl carries, and references to that fullUrl are rewritten for the create style. Throws
-// std::invalid_argument when `message` is not a message Bundle.
-std::vector<Request> requests_for(config::Recipient::Style style, std::string_view message);
+// std::invalid_argument when `message` is not a message Bundle. `known_id`: the message's id when
+// the caller stored it (the outbox does), so that process_message needs no parse.
+std::vector<Request> requests_for(config::Recipient::Style style, std::string_view message,
+                                  std::string_view known_id = {});
 
 struct Verdict {
     enum class Kind { delivered, retry, dead };

@@ -812,6 +812,22 @@ TEST(RequestsFor, NotAMessageBundleIsRefused) {
     }
 }
 
+// The outbox knows each message's id: process_message then sends the bytes as stored, unparsed,
+// exactly as it would after parsing them.
+TEST(RequestsFor, AKnownIdSendsTheMessageAsStoredWithoutParsingIt) {
+    const std::string message = R"({"resourceType":"Bundle","id":"msg-9","type":"message","entry":[]})";
+    auto parsed = requests_for(Style::process_message, message);
+    auto known = requests_for(Style::process_message, message, "msg-9");
+    ASSERT_EQ(known.size(), 1u);
+    ASSERT_EQ(parsed.size(), 1u);
+    EXPECT_EQ(known[0].method, parsed[0].method);
+    EXPECT_EQ(known[0].path, parsed[0].path);
+    EXPECT_EQ(known[0].body, parsed[0].body);
+    EXPECT_EQ(known[0].idempotency_key, parsed[0].idempotency_key);
+    // The other styles need the resources, so they still parse (and refuse what is not a message).
+    EXPECT_THROW(requests_for(Style::transaction, "not json", "msg-9"), std::invalid_argument);
+}
+
 TEST(RequestsFor, MessageWithOnlyAHeaderGivesAnEmptyTransactionAndNoCreates) {
     const std::string message = R"({"resourceType":"Bundle","id":"msg-3","type":"message","entry":[
 {"fullUrl":"urn:uuid:0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e","resource":{"resourceType":"MessageHeader",
