@@ -297,7 +297,7 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
         if (!committed) return respond(problem(503, "transient", "The store could not record it; nothing changed. Try again."));
         logger()->info("Client {} asked to {} {} messages: {} changed.", client, action,
                        shared->changed.size() + shared->unchanged.size(), shared->changed.size());
-        engine_.rescan();
+        engine_.rescan(action == std::string("discard") ? shared->changed : std::vector<std::string>{});
         json::Value body = json::Value::object();
         json::Value changed = json::Value::array(), unchanged = json::Value::array();
         for (const auto& id : shared->changed) changed.push_back(str(id));

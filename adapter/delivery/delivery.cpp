@@ -423,11 +423,21 @@ void Engine::notify() {
     });
 }
 
-void Engine::rescan() {
-    impl_->post([impl = impl_.get()] {
+void Engine::rescan(std::vector<std::string> discarded) {
+    impl_->post([impl = impl_.get(), gone = std::set<std::string>(discarded.begin(), discarded.end())] {
         for (auto& r : impl->recipients) {
             r->cursor = 0;
             r->scan = true;
+            if (gone.empty()) continue;
+            std::vector<std::string> keys;
+            for (const auto& [key, lane] : r->lanes)
+                if (!lane.busy && gone.count(lane.head.id)) keys.push_back(key);
+            for (const auto& key : keys) {
+                Impl::Lane& lane = r->lanes.at(key);
+                r->due.erase({lane.due, lane.head.seq, key});
+                lane.busy = true;  // as if its attempt had just ended
+                impl->guarded([&] { impl->advance(*r, key); });
+            }
         }
     });
 }

@@ -50,8 +50,9 @@ public:
     void start();
     // Something was committed: there may be new messages (cheap; coalesces).
     void notify();
-    // Rows went back to the queue (a replay) or left it (a discard): read the queue again.
-    void rescan();
+    // Rows went back to the queue (a replay) or left it (a discard): read the queue again. A
+    // discarded row waiting for its retry time lets its lane move on at once.
+    void rescan(std::vector<std::string> discarded = {});
     // Abandons attempts under way (their rows stay queued: sent again after a restart) and joins.
     void stop();
     std::vector<RecipientStatus> status() const;

@@ -267,6 +267,40 @@ TEST_F(DeliveryTest, ServerErrorsAndDroppedConnectionsAreRetriedWithTheSameId) {
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE recipient = 'hospital'"), 3);
 }
 
+// Long retry delays: a refused-for-now message waits up to a minute before it is tried again.
+class SlowRetries : public DeliveryTest {
+protected:
+    std::string recipient_extra() override {
+        return "    retry:\n      initial_delay_seconds: 60\n      max_delay_seconds: 120\n";
+    }
+};
+
+// Discarding a message that waits for its retry lets its patient's next message go at once,
+// instead of at the discarded one's retry time.
+TEST_F(SlowRetries, DiscardingAWaitingMessageLetsItsPatientsNextOneGo) {
+    hospital.set_handler([](const ReceivedRequest& q) {
+        RecipientReply r;
+        if (handover_tag(q.body) == "9-1") r.status = 503;
+        return r;
+    });
+    ASSERT_EQ(send_handover(9, 1), 200);
+    ASSERT_EQ(send_handover(9, 2), 200);
+    const std::string first = "SELECT id FROM outbox WHERE recipient = 'hospital' ORDER BY rowid LIMIT 1";
+    for (int i = 0; i < 400 && (scalar("SELECT count(*) FROM outbox WHERE recipient = 'hospital'") < 2 ||
+                                scalar("SELECT attempts FROM outbox WHERE recipient = 'hospital' ORDER BY rowid LIMIT 1") < 1);
+         ++i)
+        std::this_thread::sleep_for(25ms);
+    ASSERT_EQ(scalar("SELECT attempts FROM outbox WHERE recipient = 'hospital' ORDER BY rowid LIMIT 1"), 1);
+    const std::string id = StoreInspector(daemon->data_dir()).rows(first).at(0).at(0);
+    auto discard = client->post("/admin/deadletters/discard", R"({"ids":[")" + id + R"("],"reason":"sent by fax instead"})");
+    ASSERT_EQ(discard.status, 200) << discard.body;
+    EXPECT_TRUE(hospital.wait_for([](const auto& rs) {
+        return std::any_of(rs.begin(), rs.end(), [](const auto& q) { return handover_tag(q.body) == "9-2"; });
+    }, 10s)) << "the next message waited for the discarded one's retry";
+    const auto got = hospital.requests();
+    EXPECT_EQ(std::count_if(got.begin(), got.end(), [](const auto& q) { return handover_tag(q.body) == "9-1"; }), 1);
+}
+
 // A recipient that wants a bearer token gets the one in its token_file, and the token never
 // reaches the daemon's log.
 class TokenRecipients : public DeliveryTest {
