@@ -5,11 +5,13 @@
 #   discharge messages from wrk (bench/wrk/discharge.lua, a new patient each) for SECONDS; once every
 #   stored message is processed, each thread's CPU time (/proc/<pid>/task/*/stat, utime + stime) is
 #   summed by thread name and divided by the messages processed.
-#     hb-http     intake: HTTP, JSON parse, validation, search rows of the received resources
+#     intake      HTTP threads (hb-http and the main thread, which serves too): parse, validation,
+#                 search rows of the received resources
 #     hb-process  mapping rules, and making the records' JSON and search rows (rounds use helper
 #                 threads of the same name; those that ended are counted from the process total)
 #     hb-store    the single writer: SQLite inserts and commits
-#     other       checkpoints, delivery, the main thread
+#     checkpoint  copying the WAL into the database (hb-checkpoint)
+#     other       delivery and the rest
 #   ceiling = cores / CPU seconds per message: no scheduling can do better with this much work.
 # Usage: bench/cpu/run.sh [SECONDS] [CONNECTIONS]   (defaults 10 and 32; BUILD_DIR as bench/mapping.sh)
 # Prints `name value` lines (acknowledged_per_s: wrk's rate; processed_per_s: messages
@@ -72,7 +74,9 @@ kill -TERM "$daemon"; wait "$daemon" || true; daemon=""
 
 awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
   function group(name) {
-    if (name == "TOTAL" || name == "hb-http" || name == "hb-process" || name == "hb-store") return name
+    if (name == "TOTAL" || name == "hb-process" || name == "hb-store") return name
+    if (name == "hb-http" || name == "helsebro") return "intake"
+    if (name == "hb-checkpoint") return "checkpoint"
     return "other"
   }
   NR == FNR { b[group($1)] += $2; next }
@@ -83,8 +87,8 @@ awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
     ended = (a["TOTAL"] - b["TOTAL"]) - live       # helper threads of processing rounds
     a["hb-process"] += ended
     total = 0
-    split("hb-http hb-process hb-store other", order, " ")
-    for (i = 1; i <= 4; i++) {
+    split("intake hb-process hb-store checkpoint other", order, " ")
+    for (i = 1; i <= 5; i++) {
       g = order[i]; ms = 1000 * (a[g] - b[g]) / ticks / n; total += ms
       printf "cpu_ms_per_message_%s %.3f\n", g, ms
     }
