@@ -70,6 +70,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         std::set<std::tuple<Clock::time_point, std::int64_t, std::string>> due;  // (due, seq, lane) of idle lanes
         std::int64_t cursor = 0;  // queued rows up to here have been looked at
         bool scan = true;         // rows past the cursor may be waiting
+        Clock::time_point scan_after{};  // after a failed read: not before then
         unsigned in_flight = 0;
         Circuit circuit;
         Clock::time_point paused_until{};
@@ -162,6 +163,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
         };
         if (!timers.empty()) consider(timers.begin()->first);
         for (const auto& r : recipients) {
+            if (r->scan && r->lanes.size() < options.max_lanes) consider(std::max(Clock::now(), r->scan_after));  // pages left
             if (r->due.empty() || r->in_flight >= r->config.max_in_flight) continue;
             // The probe's answer wakes the loop; until then nothing else may go.
             if (r->circuit.state() == Circuit::State::half_open && r->circuit.probing()) continue;
@@ -174,9 +176,18 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
     }
 
     // Reads queued rows past the cursor: each one of a lane not yet held starts that lane.
+    // A few pages per pass: a rescan of a long queue must not hold up answers and sends meanwhile
+    // (next_wake() comes back at once while pages remain).
     void admit(Recipient& r) {
-        while (r.scan && r.lanes.size() < options.max_lanes) {
-            auto rows = store.queued(r.config.id, r.cursor, 512);
+        if (Clock::now() < r.scan_after) return;
+        for (int pages = 0; pages < 8 && r.scan && r.lanes.size() < options.max_lanes; ++pages) {
+            std::vector<store::Queued> rows;
+            try {
+                rows = store.queued(r.config.id, r.cursor, 512);
+            } catch (...) {
+                r.scan_after = Clock::now() + std::chrono::seconds(1);
+                throw;
+            }
             if (rows.size() < 512) r.scan = false;
             for (auto& row : rows) {
                 if (r.lanes.size() >= options.max_lanes) {
