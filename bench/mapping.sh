@@ -17,13 +17,10 @@ duration=${1:-5}
 conns=${2:-32}
 build=${BUILD_DIR:-build}
 drain_timeout=600  # seconds to wait for the processing stage to catch up
+source bench/lib.sh
 
 scripts/install-deps.sh --with-test-tools >&2
-if [[ "$build" == build ]]; then
-  scripts/build.sh helsebro bench_mapping >&2
-else
-  ninja -C "$build" helsebro bench_mapping >&2
-fi
+build_targets helsebro bench_mapping
 
 run=bench/.run/mapping
 rm -rf "$run"
@@ -58,23 +55,8 @@ else
 fi
 
 # 2. End to end.
-mkdir -p "$run/daemon"
-{
-  printf 'http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: %s\n' "$PWD/$run/daemon/data"
-  printf 'mappings:\n  dir: %s\n' "$PWD/mappings"
-  printf 'auth:\n  demo_client: true\nadmin:\n  clients: [demo]\n'
-  "$build/bench/bench_mapping" "$PWD" --recipients-yaml
-} > "$run/daemon/config.yaml"
-"$build/helsebro" serve --config "$run/daemon/config.yaml" > "$run/daemon/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 1 100); do
-  grep -q "is listening on" "$run/daemon/daemon.log" && break
-  kill -0 "$daemon" 2> /dev/null || break
-  sleep 0.1
-done
-address=$(grep -o "is listening on [0-9.:]*" "$run/daemon/daemon.log" | awk '{print $4}' || true)
-[[ -n "$address" ]] || { cat "$run/daemon/daemon.log" >&2; exit 1; }
-token=$(cat "$run/daemon/data/demo-client.token")
+write_pilot_config "$run/daemon"
+start_daemon "$run/daemon" "$run/daemon/daemon.log"
 stats() { curl -sf -H "Authorization: Bearer $token" "http://$address/admin/processing"; }
 done_count() {  # processed + failed + waiting: every message the processing stage has looked at
   local s; s=$(stats)
@@ -116,7 +98,7 @@ done
 final=$(stats)
 processed=$(field "$final" processed); failed=$(field "$final" failed); waiting=$(field "$final" waiting)
 changes=$(field "$final" record_changes); queued=$(field "$final" messages_queued)
-kill -TERM "$daemon"; wait "$daemon" || true; daemon=""
+stop_daemon
 commits=$(grep -o "Stored [0-9]* writes in .*)" "$run/daemon/daemon.log" || echo "n/a")
 stored=$(sqlite3 "$run/daemon/data/helsebro.db" "SELECT count(*) FROM message" 2> /dev/null || echo n/a)
 

@@ -21,30 +21,18 @@ cd "$(dirname "$0")/../.."
 duration=${1:-10}
 conns=${2:-32}
 build=${BUILD_DIR:-build}
+source bench/lib.sh
 
 scripts/install-deps.sh --with-test-tools >&2
-if [[ "$build" == build ]]; then scripts/build.sh helsebro bench_mapping >&2; else ninja -C "$build" helsebro bench_mapping >&2; fi
+build_targets helsebro bench_mapping
 
 run=bench/.run/cpu
 rm -rf "$run"
 mkdir -p "$run"
 daemon=""
 trap '[[ -n "$daemon" ]] && kill "$daemon" 2>/dev/null || true' EXIT
-{
-  printf 'http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: %s\n' "$PWD/$run/data"
-  printf 'mappings:\n  dir: %s\n' "$PWD/mappings"
-  printf 'auth:\n  demo_client: true\nadmin:\n  clients: [demo]\n'
-  "$build/bench/bench_mapping" "$PWD" --recipients-yaml
-} > "$run/config.yaml"
-"$build/helsebro" serve --config "$run/config.yaml" > "$run/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 1 100); do
-  grep -q "is listening on" "$run/daemon.log" && break
-  sleep 0.1
-done
-address=$(grep -o "is listening on [0-9.:]*" "$run/daemon.log" | awk '{print $4}')
-[[ -n "$address" ]] || { cat "$run/daemon.log" >&2; exit 1; }
-token=$(cat "$run/data/demo-client.token")
+write_pilot_config "$run"
+start_daemon "$run" "$run/daemon.log"
 
 # CPU seconds per thread name, and the process total (which keeps the time of ended threads).
 ticks=$(getconf CLK_TCK)
@@ -70,7 +58,7 @@ done
 after=$(cpu_by_name)
 t1=$(date +%s.%N)
 messages=$(processed)
-kill -TERM "$daemon"; wait "$daemon" || true; daemon=""
+stop_daemon
 
 awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
   function group(name) {

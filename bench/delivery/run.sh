@@ -25,12 +25,8 @@ inflight=${INFLIGHT:-0,1}
 build=${BUILD_DIR:-build}
 
 scripts/install-deps.sh --with-test-tools >&2
-if [[ "$build" == build ]]; then
-  scripts/build.sh helsebro bench_delivery >&2
-else
-  [[ -f "$build/build.ninja" ]] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-  ninja -C "$build" helsebro bench_delivery >&2
-fi
+source bench/lib.sh
+build_targets helsebro bench_delivery
 
 run=bench/.run/delivery
 rm -rf "$run"

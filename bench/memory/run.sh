@@ -33,13 +33,9 @@ t_start=$(date +%s)
 
 scripts/install-deps.sh --with-test-tools >&2
 # Built only when missing: another engineer builds in build/ too.
+source bench/lib.sh
 if [[ ! -x "$build/helsebro" || ! -x "$build/bench/bench_mapping" ]]; then
-  if [[ "$build" == build ]]; then
-    scripts/build.sh helsebro bench_mapping >&2
-  else
-    [[ -f "$build/build.ninja" ]] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-    ninja -C "$build" helsebro bench_mapping >&2
-  fi
+  build_targets helsebro bench_mapping
 fi
 
 run=bench/.run/memory
@@ -62,12 +58,7 @@ now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 mib() { calc %.1f "$1 / 1024"; }  # kB -> MiB
 
-{
-  printf 'http:\n  listen: 127.0.0.1:0\nstore:\n  data_dir: %s\n' "$data"
-  printf 'mappings:\n  dir: %s\n' "$PWD/mappings"
-  printf 'auth:\n  demo_client: true\nadmin:\n  clients: [demo]\n'
-  "$build/bench/bench_mapping" "$PWD" --recipients-yaml
-} > "$run/daemon/config.yaml"
+write_pilot_config "$run/daemon"
 grep -q "id: $recipient\$" "$run/daemon/config.yaml" || { echo "recipient $recipient is not in the config" >&2; exit 1; }
 
 # One line of /proc/<pid>/status figures, in kB: t rss hwm anon file shmem threads
@@ -112,7 +103,8 @@ smaps_breakdown() {
 
 address=""
 token=""
-start_daemon() {  # LOG
+# Started apart from waiting for it: step 3 samples memory from the launch on.
+launch_daemon() {  # LOG
   "$build/helsebro" serve --config "$run/daemon/config.yaml" > "$1" 2>&1 &
   daemon=$!
 }
@@ -125,13 +117,6 @@ wait_listening() {  # LOG; up to 60 s (a 10 GB database opens in well under that
   address=$(grep -o "is listening on [0-9.:]*" "$1" | awk '{print $4}' || true)
   [[ -n "$address" ]] || { cat "$1" >&2; exit 1; }
   token=$(cat "$data/demo-client.token")
-}
-stop_daemon() {
-  kill -TERM "$daemon"
-  for _ in $(seq 1 600); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.1; done
-  kill -0 "$daemon" 2> /dev/null && { echo "the daemon did not stop in 60 s; killed" >&2; kill -KILL "$daemon"; }
-  wait "$daemon" || true
-  daemon=""
 }
 stats() { curl -sf -H "Authorization: Bearer $token" "http://$address/admin/processing"; }
 done_count() {  # processed + failed + waiting: every message the processing stage has looked at
@@ -147,7 +132,7 @@ load() {  # OUT: wrk for $duration s; prints "acknowledged/s non-2xx requests"
 
 # 1. Idle.
 echo "1. idle ..." >&2
-start_daemon "$run/daemon/daemon-1.log"
+launch_daemon "$run/daemon/daemon-1.log"
 wait_listening "$run/daemon/daemon-1.log"
 sleep 3
 read -r _ idle_rss idle_hwm idle_anon idle_file _ idle_threads <<< "$(status_line "$daemon")"
@@ -219,7 +204,7 @@ read -r bench_rows bench_lanes <<< "$(sqlite3 -separator ' ' "$db" "SELECT count
 echo "   $bench_rows rows in $bench_lanes lanes, ${insert_s}s; database $(( db_bytes / 1048576 )) MiB" >&2
 
 echo "   daemon with the queue, sampled for ${queued_seconds}s ..." >&2
-start_daemon "$run/daemon/daemon-3.log"
+launch_daemon "$run/daemon/daemon-3.log"
 t_launch=$(now)
 start_sampler "$run/queued.samples"
 wait_listening "$run/daemon/daemon-3.log"

@@ -6,19 +6,11 @@
 
 local template, token
 local counter = 0
-local next_id = 0
 
--- thread_id is a global: thread:set() writes the thread's globals, which a `local thread_id` at
--- the top of the script would shadow (every thread would then post the same patients, and the
--- same MessageHeader ids, which intake answers as replays without storing them again).
-function setup(thread)
-  thread:set("thread_id", next_id)
-  next_id = next_id + 1
-end
-
--- The shared fødselsnummer walk, loaded from beside this script.
+-- Thread numbering and the fødselsnummer walk, from beside this script.
 package.path = debug.getinfo(1, "S").source:match("^@?(.*/)") .. "?.lua;" .. package.path
-local fnr = require("fnr")
+local common = require("common")
+setup = common.setup
 local next_fnr = nil
 
 function init(args)
@@ -43,7 +35,7 @@ end
 
 function request()
   counter = counter + 1
-  next_fnr = next_fnr or fnr.sequence((thread_id or 0) * 3000000)
+  next_fnr = next_fnr or common.fnr_sequence((thread_id or 0) * 3000000)
   local n = (thread_id or 0) * 1000000 + counter
   local body = template:gsub("{{FNR}}", next_fnr()):gsub("{{U}}", string.format("%08x", n))
     :gsub("{{H}}", string.format("%012x", n)):gsub("{{N}}", tostring(n))

@@ -4,20 +4,11 @@
 
 local template, token
 local counter = 0
--- thread_id is a global: thread:set() writes the thread's globals, which a local would hide (and
--- every thread would then post the same patients, answered as replays).
-local threads = {}
-local next_id = 0
 
-function setup(thread)
-  thread:set("thread_id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
-
--- The shared fødselsnummer walk, loaded from beside this script.
+-- Thread numbering and the fødselsnummer walk, from beside this script.
 package.path = debug.getinfo(1, "S").source:match("^@?(.*/)") .. "?.lua;" .. package.path
-local fnr = require("fnr")
+local common = require("common")
+setup = common.setup
 local next_fnr = nil
 
 function init(args)
@@ -34,7 +25,7 @@ end
 
 function request()
   counter = counter + 1
-  next_fnr = next_fnr or fnr.sequence((thread_id or 0) * 3000000)
+  next_fnr = next_fnr or common.fnr_sequence((thread_id or 0) * 3000000)
   local n = (thread_id or 0) * 1000000 + counter
   local body = template:gsub("{{FNR}}", next_fnr()):gsub("{{N}}", string.format("%04x", n % 65536))
   return wrk.format(nil, nil, nil, body)

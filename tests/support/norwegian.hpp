@@ -41,7 +41,7 @@ inline std::string synthetic_fnr(int day, int month, int yy, int n = 0) {
 // Distinct synthetic fødselsnumre for benchmarks and bulk tests: walks day, month, year and
 // individual number from `start` and returns each valid one once (skipping invalid candidates
 // rather than taking the next valid one, which would give two messages the same patient).
-// bench/wrk/discharge.lua walks the same candidates.
+// bench/wrk/common.lua walks the same candidates.
 class FnrSequence {
 public:
     explicit FnrSequence(long start = 0) : n_(start) {}

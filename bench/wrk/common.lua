@@ -1,8 +1,19 @@
--- Distinct synthetic fødselsnumre for the wrk scripts (test-data convention: month + 80, valid
--- mod-11 check digits): each call returns the next valid candidate after the cursor, each once,
--- the same walk as testing::FnrSequence (tests/support/norwegian.hpp). Taking "the next valid
--- one" for each n instead would give neighbouring requests the same patient.
+-- Shared by the wrk scripts: numbering wrk's threads, and distinct synthetic fødselsnumre.
 local M = {}
+
+-- wrk's setup(thread): gives each thread a global thread_id (0, 1, ...). thread:set() writes the
+-- thread's globals, which a `local thread_id` in a script would shadow: every thread would then
+-- post the same patients and ids, which intake answers as replays without storing them again.
+local next_id = 0
+function M.setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+end
+
+-- Test-data convention: month + 80, valid mod-11 check digits. Each call of a sequence returns the
+-- next valid candidate after its cursor, each once: the same walk as testing::FnrSequence
+-- (tests/support/norwegian.hpp). Taking "the next valid one" for each n instead would give
+-- neighbouring requests the same patient.
 
 local function check_digits(nine)
   local w1 = {3, 7, 6, 1, 8, 9, 4, 5, 2}
@@ -24,7 +35,7 @@ end
 
 -- A walk starting at candidate `start`: 13.4 million candidates in all, so threads given starts
 -- 3 million apart never meet.
-function M.sequence(start)
+function M.fnr_sequence(start)
   local cursor = start
   return function()
     while true do
