@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "adapter/admin/replies.hpp"
 #include "fhir/json.hpp"
 #include "fhir/operation_outcome.hpp"
 
@@ -12,20 +13,9 @@ namespace {
 
 namespace json = fhir::json;
 
-http::Response reply(int status, const json::Value& body) {
-    http::Response r;
-    r.status = status;
-    r.headers.push_back({"Content-Type", "application/fhir+json"});
-    r.body = json::write(body);
-    return r;
-}
-
-http::Response outcome(int status, std::vector<fhir::Issue> issues) { return reply(status, fhir::operation_outcome(issues)); }
-
-std::shared_ptr<spdlog::logger> logger() {
-    auto log = spdlog::get("admin");
-    return log ? log : spdlog::default_logger();
-}
+using detail::logger;
+using detail::outcome;
+using detail::reply;
 
 }  // namespace
 
@@ -118,9 +108,7 @@ http::Response AdminApi::handle(const http::Request& request) {
             waiting.push_back(std::move(w));
         }
         body.set("unfinished", std::move(waiting));
-        http::Response r = reply(200, body);
-        r.headers.front().value = "application/json";
-        return r;
+        return reply(200, body);
     }
     return outcome(404, {fhir::error("not-found", "No such admin resource.")});
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "adapter/admin/replies.hpp"
 #include "adapter/ingress/route.hpp"
 #include "fhir/json.hpp"
 #include "fhir/operation_outcome.hpp"
@@ -21,26 +22,9 @@ constexpr std::size_t max_ids_per_change = 10000;
 json::Value num(std::int64_t n) { return json::Value::number(std::to_string(n)); }
 json::Value str(std::string s) { return json::Value::string(std::move(s)); }
 
-http::Response json_reply(int status, const json::Value& body) {
-    http::Response r;
-    r.status = status;
-    r.headers.push_back({"Content-Type", "application/json"});
-    r.body = json::write(body);
-    return r;
-}
-
-http::Response problem(int status, std::string code, std::string text) {
-    http::Response r;
-    r.status = status;
-    r.headers.push_back({"Content-Type", "application/fhir+json"});
-    r.body = json::write(fhir::operation_outcome({fhir::error(std::move(code), std::move(text))}));
-    return r;
-}
-
-std::shared_ptr<spdlog::logger> logger() {
-    auto log = spdlog::get("admin");
-    return log ? log : spdlog::default_logger();
-}
+using detail::logger;
+using detail::problem;
+using detail::reply;
 
 std::optional<std::int64_t> to_int(std::string_view s) {
     std::int64_t v = 0;
@@ -152,7 +136,7 @@ void DeliveryAdmin::handle(const http::Request& request, http::Respond respond) 
             }
             json::Value body = json::Value::object();
             body.set("audit", std::move(entries));
-            return respond(json_reply(200, body));
+            return respond(reply(200, body));
         }
         const std::string_view id = path.substr(std::string_view("/admin/deadletters/").size());
         if (!get) return respond(problem(405, "not-supported", "Use GET."));
@@ -204,7 +188,7 @@ void DeliveryAdmin::queue(http::Respond respond) {
     for (auto& [id, e] : by_id) list.push_back(std::move(e));
     json::Value body = json::Value::object();
     body.set("recipients", std::move(list));
-    respond(json_reply(200, body));
+    respond(reply(200, body));
 }
 
 void DeliveryAdmin::list(const http::Request& request, http::Respond respond) {
@@ -219,7 +203,7 @@ void DeliveryAdmin::list(const http::Request& request, http::Respond respond) {
     json::Value body = json::Value::object();
     body.set("deadletters", std::move(out));
     if (rows.size() == f.limit) body.set("next_after", num(rows.back().queued.seq));
-    respond(json_reply(200, body));
+    respond(reply(200, body));
 }
 
 void DeliveryAdmin::show(std::string_view id, http::Respond respond) {
@@ -231,7 +215,7 @@ void DeliveryAdmin::show(std::string_view id, http::Respond respond) {
         auto parsed = json::parse(e->last_response, {64});
         body.set("response", parsed.value ? std::move(*parsed.value) : str(e->last_response));
     }
-    respond(json_reply(200, body));
+    respond(reply(200, body));
 }
 
 void DeliveryAdmin::change(const http::Request& request, bool replay, http::Respond respond) {
@@ -307,7 +291,7 @@ void DeliveryAdmin::change(const http::Request& request, bool replay, http::Resp
         body.set("unchanged", std::move(unchanged));
         // The filter matched more than one request changes: the rest needs another request.
         if (more) body.set("more", json::Value::boolean(true));
-        respond(json_reply(200, body));
+        respond(reply(200, body));
     };
     if (!store_.submit(job, done, ids.size() * 64))
         respond(problem(503, "transient", "The store is busy; try again."));
