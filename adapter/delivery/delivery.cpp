@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -95,6 +96,7 @@ struct Engine::Impl : std::enable_shared_from_this<Impl> {
     std::deque<Task> tasks;
     bool stopping = false;
     bool started = false;
+    std::atomic<bool> notified{false};  // a notify() task is queued
     std::thread thread;
     std::multimap<Clock::time_point, Task> timers;  // engine thread only
     std::mt19937_64 random{std::random_device{}()};
@@ -429,7 +431,10 @@ void Engine::start() {
 }
 
 void Engine::notify() {
+    // Called after every commit (its own records' included): one pending wake-up is enough.
+    if (impl_->notified.exchange(true)) return;
     impl_->post([impl = impl_.get()] {
+        impl->notified = false;
         for (auto& r : impl->recipients) r->scan = true;
     });
 }
