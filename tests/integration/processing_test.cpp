@@ -6,48 +6,16 @@
 #include <thread>
 
 #include "tests/integration/fixture.hpp"
+#include "tests/support/admission.hpp"
 
 namespace helsebro::testing {
 namespace {
 
-const char* rules_v1 = R"(rules:
-  - rule: admission-plan
-    when:
-      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
-    patient: Bundle.entry.resource.ofType(Patient).first()
-    upsert:
-      - resource: CarePlan
-        match: "true"
-        create:
-          status: "'active'"
-          intent: "'plan'"
-          subject: "%patient_reference"
-        append:
-          note:
-            text: "'admitted: v1'"
-    send:
-      - recipient: hospital
-)";
+const std::string rules_v1 = admission_rules("'admitted: v1'");
 
 // v2 writes another note; a patient without a name makes it fail (a rule error stands in for any).
-const char* rules_v2 = R"yaml(rules:
-  - rule: admission-plan
-    when:
-      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
-    patient: Bundle.entry.resource.ofType(Patient).first()
-    let:
-      checked: "iif(%patient.name.exists(), true, (1 | 2).single())"
-    upsert:
-      - resource: CarePlan
-        match: "true"
-        create:
-          status: "'active'"
-          intent: "'plan'"
-          subject: "%patient_reference"
-        append:
-          note:
-            text: "'admitted: v2'"
-)yaml";
+const std::string rules_v2 = admission_rules("'admitted: v2'",
+                                             "    let:\n      checked: \"iif(%patient.name.exists(), true, (1 | 2).single())\"\n", "");
 
 const char* broken_rules = R"(rules:
   - rule: admission-plan
@@ -59,12 +27,7 @@ const char* broken_rules = R"(rules:
 )";
 
 std::string admission(const std::string& fnr, int n, bool named = true) {
-    return R"({"resourceType":"Bundle","type":"message","entry":[
-      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","id":"adm-)" + std::to_string(n) + R"(","eventCoding":{
-         "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"INNLEGGELSESRAPPORT"},"source":{"endpoint":"urn:x"}}},
-      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient",)" +
-           std::string(named ? R"("name":[{"family":"Nordmann"}],)" : "") +
-           R"("identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]}}]})";
+    return admission_message(fnr, "adm-" + std::to_string(n), named ? "Nordmann" : "");
 }
 
 class Processing : public DaemonTest {
@@ -85,7 +48,7 @@ protected:
         client->set_token(daemon->token());
     }
 
-    static void write_rules(const Daemon& d, const char* text) {
+    static void write_rules(const Daemon& d, const std::string& text) {
         std::ofstream(d.mappings_dir() / "rules.yaml", std::ios::trunc) << text;
     }
 

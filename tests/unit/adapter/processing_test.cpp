@@ -11,6 +11,7 @@
 
 #include "adapter/mapping/mapping.hpp"
 #include "adapter/processing/processing.hpp"
+#include "tests/support/admission.hpp"
 #include "tests/support/norwegian.hpp"
 #include "tests/unit/adapter/adapter_test_support.hpp"
 
@@ -21,24 +22,7 @@ namespace json = fhir::json;
 using test::record;
 using test::run_job;
 
-const char* good_rules = R"(rules:
-  - rule: admission-plan
-    when:
-      event: urn:oid:2.16.578.1.12.4.1.1.8279|INNLEGGELSESRAPPORT
-    patient: Bundle.entry.resource.ofType(Patient).first()
-    upsert:
-      - resource: CarePlan
-        match: "true"
-        create:
-          status: "'active'"
-          intent: "'plan'"
-          subject: "%patient_reference"
-        append:
-          note:
-            text: "'admitted'"
-    send:
-      - recipient: hospital
-)";
+const std::string good_rules = helsebro::testing::admission_rules("'admitted'");
 
 // The same rule, broken for patients without a name (a division by an empty collection stands in
 // for any rule error).
@@ -52,26 +36,16 @@ const char* failing_rules = R"yaml(rules:
 )yaml";
 
 // Each admission adds a note naming the patient as the message names them: a new version each time.
-std::string versioning_rules() {
-    std::string rules = good_rules;
-    const std::string fixed = "text: \"'admitted'\"";
-    rules.replace(rules.find(fixed), fixed.size(), "text: \"'admitted as ' + %patient.name.family.first()\"");
-    return rules;
-}
+std::string versioning_rules() { return helsebro::testing::admission_rules("'admitted as ' + %patient.name.family.first()"); }
 
 std::string admission(const std::string& fnr, bool named = true, const std::string& family = "Nordmann") {
-    return R"({"resourceType":"Bundle","type":"message","entry":[
-      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
-         "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"INNLEGGELSESRAPPORT"},"source":{"endpoint":"urn:x"}}},
-      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient",)" +
-           std::string(named ? R"("name":[{"family":")" + family + R"("}],)" : "") +
-           R"("identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]}}]})";
+    return helsebro::testing::admission_message(fnr, "", named ? family : "");
 }
 
 class Processing : public ::testing::Test {
 protected:
     void SetUp() override {
-        good_ = load(good_rules);
+        good_ = load(good_rules.c_str());
         failing_ = load(failing_rules);
         current_ = good_;
         processor_ = std::make_unique<processing::Processor>(*store_.store, [this] { return std::atomic_load(&current_); });
