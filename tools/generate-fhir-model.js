@@ -32,22 +32,7 @@ const MAX_BINDING_CODES = 1000;  // larger enumerations are not "small value set
 const UNBOUNDED = 0xffffffff;
 
 function parseArgs(argv) {
-  const repo = path.resolve(__dirname, '..');
-  const args = {
-    pkg: path.join(repo, '.cache', 'fhir', 'package'),
-    out: path.join(repo, 'fhir', 'model', 'r4_model.inc'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--package' && i + 1 < argv.length) args.pkg = argv[++i];
-    else if (a === '--out' && i + 1 < argv.length) args.out = argv[++i];
-    else if (a === '--quiet') args.quiet = true;
-    else {
-      process.stderr.write(`usage: generate-fhir-model.js [--package DIR] [--out FILE] [--quiet]\n`);
-      process.exit(2);
-    }
-  }
-  return args;
+  return require('./generator-args').parseArgs(argv, 'generate-fhir-model.js', 'fhir/model/r4_model.inc');
 }
 
 function readBundle(pkg, file) {

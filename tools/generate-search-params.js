@@ -20,22 +20,7 @@ const path = require('path');
 const KINDS = ['number', 'date', 'string', 'token', 'reference', 'composite', 'quantity', 'uri', 'special'];
 
 function parseArgs(argv) {
-  const repo = path.resolve(__dirname, '..');
-  const args = {
-    pkg: path.join(repo, '.cache', 'fhir', 'package'),
-    out: path.join(repo, 'fhir', 'model', 'r4_search.inc'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--package' && i + 1 < argv.length) args.pkg = argv[++i];
-    else if (a === '--out' && i + 1 < argv.length) args.out = argv[++i];
-    else if (a === '--quiet') args.quiet = true;
-    else {
-      process.stderr.write('usage: generate-search-params.js [--package DIR] [--out FILE] [--quiet]\n');
-      process.exit(2);
-    }
-  }
-  return args;
+  return require('./generator-args').parseArgs(argv, 'generate-search-params.js', 'fhir/model/r4_search.inc');
 }
 
 function readBundle(pkg, file) {
