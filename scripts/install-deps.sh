@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev libxml2-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libsqlite3-dev libssl-dev libyaml-cpp-dev
-  libsystemd-dev libre2-dev)
+  libsystemd-dev libre2-dev libjemalloc-dev)
 test_pkgs=(libxml2-utils sqlite3 wrk openssl)
 
 want=("${build_pkgs[@]}")

@@ -328,13 +328,15 @@ commit=$(git rev-parse --short HEAD 2> /dev/null || echo n/a)
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 build_type=$(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$build/CMakeCache.txt" 2> /dev/null || true)
 [[ -n "$build_type" ]] || build_type="unset: RelWithDebInfo, the CMakeLists default"
+allocator="glibc malloc"
+ldd "$build/helsebro" | grep -q libjemalloc && allocator="jemalloc"
 out="bench/results/memory-$(date -u +%Y-%m-%d).md"
 {
   echo "# Memory benchmark (daemon resident set), $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)," \
        "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (shared machine); commit $commit; build $build" \
-       "(CMAKE_BUILD_TYPE $build_type); glibc malloc." \
+       "(CMAKE_BUILD_TYPE $build_type); $allocator." \
        "Run: \`bench/memory/run.sh $duration $conns\`, ${elapsed} s in all."
   echo
   echo "The daemon with the shipped rules (mappings/) and the rules' test_recipients (their endpoints are .test hosts"
@@ -366,7 +368,7 @@ out="bench/results/memory-$(date -u +%Y-%m-%d).md"
        "queued + load anon $(get queued_load_rss_anon_max_mib) / file $(get queued_load_rss_file_max_mib). Threads: $(get idle_threads) idle," \
        "$(get load_threads_max) at load, $(get queued_threads_max) with the queue."
   echo
-  echo "Resident MiB by mapping (/proc/<pid>/smaps; \"other anonymous\" holds the glibc arenas of threads other than the"
+  echo "Resident MiB by mapping (/proc/<pid>/smaps; \"other anonymous\" holds the allocator's arenas of threads other than the"
   echo "main one, and thread stacks):"
   echo
   echo "- idle: $(breakdown "$idle_maps")"
