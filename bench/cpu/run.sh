@@ -44,7 +44,11 @@ cpu_by_name() {
   done
   awk '{ sub(/.*\) /, ""); print "TOTAL", $12 + $13 }' /proc/"$daemon"/stat
 }
+# Bytes the daemon passed to write()/pwrite() (wchar: WAL frames, checkpoints, sockets) and bytes
+# it caused to reach the block device (write_bytes), from /proc/<pid>/io.
+io_bytes() { awk '$1 == "wchar:" || $1 == "write_bytes:" { printf "%s ", $2 }' /proc/"$daemon"/io; }
 before=$(cpu_by_name)
+io_before=$(io_bytes)
 t0=$(date +%s.%N)
 
 wrk -t2 -c"$conns" -d"${duration}s" -s bench/wrk/discharge.lua "http://$address" -- \
@@ -56,8 +60,10 @@ for _ in $(seq 1 3000); do  # at most 10 minutes
   sleep 0.2
 done
 after=$(cpu_by_name)
+io_after=$(io_bytes)
 t1=$(date +%s.%N)
 messages=$(processed)
+db_bytes=$(stat -c %s "$run/data/helsebro.db")
 stop_daemon
 
 awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
@@ -84,6 +90,13 @@ awk -v ticks="$ticks" -v n="$messages" -v cores="$(nproc)" '
     printf "messages %d\n", n
     printf "ceiling_messages_per_s %.0f\n", cores * 1000 / total
   }' <(echo "$before") <(echo "$after")
+read -r wchar0 disk0 <<< "$io_before"
+read -r wchar1 disk1 <<< "$io_after"
+awk -v n="$messages" -v w=$(( wchar1 - wchar0 )) -v d=$(( disk1 - disk0 )) -v db="$db_bytes" 'BEGIN {
+  printf "kb_written_per_message %.1f\n", w / n / 1024          # write() calls: WAL and checkpoints
+  printf "kb_to_disk_per_message %.1f\n", d / n / 1024          # reached the device (WAL + db file)
+  printf "kb_database_per_message %.1f\n", db / n / 1024        # the database file after the run
+}'
 awk '/Requests\/sec:/ { printf "acknowledged_per_s %s\n", $2 }' "$run/wrk.txt"
 # Acknowledged, mapped, and their outgoing messages queued: from the first post to the last processed.
 awk -v n="$messages" -v a="$t0" -v b="$t1" 'BEGIN { printf "processed_per_s %.0f\n", n / (b - a) }'
