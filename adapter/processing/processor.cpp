@@ -22,8 +22,10 @@ namespace {
 
 namespace json = fhir::json;
 
-// Messages looked at per round; their store jobs share commits, and the next round starts once
-// they are durable, so a crash loses at most a round of work that is then simply redone.
+// Messages looked at per round; their store jobs share commits. One round is made ready while
+// the writer commits the one before (the writer, with its fsyncs, sets the pace: waiting for it
+// between rounds left both cores a third idle). A crash loses at most two rounds of work, which
+// is then simply redone.
 constexpr std::size_t batch_size = 64;
 
 std::string key_text(const mapping::PatientKey& k) { return k.system + "|" + k.value; }
@@ -39,8 +41,19 @@ std::string lane_of(const mapping::PatientKey& k) {
 // (it must not overtake it) and is processed again.
 enum class Stored { yes, refused, not_committed, skipped };
 
-// Shared by the jobs of one chain (one patient's messages of a round), on the writer thread.
-using ChainFailed = std::shared_ptr<std::atomic<bool>>;
+// Shared by the jobs of one chain (one patient's messages of a round), on the writer thread: once
+// one of them is not stored, the rest must not be stored ahead of it. `after` are the chains of
+// the round before with the same patients, whose jobs may still be on their way: the writer runs
+// them first, and a failure there holds this chain too.
+struct Chain {
+    std::shared_ptr<std::atomic<bool>> failed = std::make_shared<std::atomic<bool>>(false);
+    std::vector<std::shared_ptr<std::atomic<bool>>> after;
+
+    bool held() const {
+        return failed->load() || std::any_of(after.begin(), after.end(), [](const auto& f) { return f->load(); });
+    }
+    void fail() const { failed->store(true); }
+};
 
 // A message whose store job is on its way, with what is needed to mark it failed if the job
 // refuses (throws): it must then wait, visible, rather than stay silently unprocessed.
@@ -114,9 +127,21 @@ struct Processor::Impl {
     unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     std::mutex shared;
     std::set<std::string> blocked;                  // patients behind a failed message
-    // Records changed by jobs of this round that may not be committed yet: later messages of the
-    // round must see them, as if processed one by one.
-    std::map<mapping::PatientKey, std::map<std::string, json::Value>> overlay;
+    // Records changed by jobs of this round or the one before that may not be committed yet: later
+    // messages must see them, as if processed one by one. Each entry names the round that made it,
+    // and leaves when that round is committed (unless a later round changed the record again).
+    std::map<mapping::PatientKey, std::map<std::string, std::pair<std::uint64_t, json::Value>>> overlay;
+    // Per patient, the chain of the latest round that had one of its messages.
+    std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<std::atomic<bool>>>> latest_chain;
+
+    // A round whose store jobs are on their way.
+    struct Round {
+        std::uint64_t number = 0;
+        std::int64_t first_message = 0;
+        std::vector<InFlight> commits;
+    };
+    std::uint64_t rounds = 0;              // the number of the round being made ready
+    std::optional<Round> in_flight;
 
     Impl(store::Store& s, RuleSource r) : store(s), rules(std::move(r)) {}
 
@@ -143,6 +168,7 @@ struct Processor::Impl {
                 std::lock_guard lock(mutex);
                 if (stopping) break;
             }
+            complete_in_flight();  // idle means committed
             std::lock_guard lock(mutex);
             busy = false;
             idle_generation = seen;
@@ -188,56 +214,105 @@ struct Processor::Impl {
         return out;
     }
 
-    // One batch of unprocessed messages; false when there was nothing to do.
+    // Makes one batch of unprocessed messages ready and hands it to the writer, then waits for the
+    // round before it; false when there was nothing to do.
     bool round() {
         auto rule_set = rules();
-        if (!rule_set) return false;
+        if (!rule_set) return complete_in_flight();
         auto entries = store.unprocessed(cursor, batch_size);
-        if (entries.empty()) return false;
+        if (entries.empty()) return complete_in_flight();
         cursor = entries.back().message_id;
+        const std::uint64_t number = ++rounds;
         std::vector<StoredInputs> ins(entries.size());
         parallel(entries.size(), [&](std::size_t i) { ins[i] = inputs_of(store, entries[i]); });
-        const auto chains = chains_by_patient(ins);
+        const auto groups = chains_by_patient(ins);
+        std::vector<Chain> chains(groups.size());
+        for (std::size_t c = 0; c < groups.size(); ++c) {
+            for (std::size_t i : groups[c])
+                for (const auto& k : ins[i].patients) {
+                    auto& latest = latest_chain[key_text(k)];
+                    if (latest.second && latest.first != number) chains[c].after.push_back(latest.second);
+                    latest = {number, chains[c].failed};
+                }
+        }
         std::vector<std::optional<InFlight>> flights(entries.size());
-        parallel(chains.size(), [&](std::size_t c) {
-            auto failed = std::make_shared<std::atomic<bool>>(false);
-            for (std::size_t i : chains[c]) flights[i] = process(entries[i], ins[i], rule_set, failed);
+        parallel(groups.size(), [&](std::size_t c) {
+            for (std::size_t i : groups[c]) {
+                flights[i] = process(entries[i], ins[i], rule_set, chains[c], number);
+                ins[i] = {};  // freed here, on this chain's thread
+            }
         });
-        std::vector<InFlight> commits;
-        for (auto& f : flights) commits.push_back(std::move(*f));
+        Round r{number, entries.front().message_id, {}};
+        for (auto& f : flights) r.commits.push_back(std::move(*f));
+        if (!complete_in_flight_ok()) {
+            // Messages of this round may have been held behind it: settle this one too before the
+            // cursor goes back, so that none of its messages is read again while on its way.
+            complete(r);
+            return true;
+        }
+        in_flight = std::move(r);
+        return true;
+    }
+
+    // Waits for the round on its way, if any; true when there was one.
+    bool complete_in_flight() {
+        if (!in_flight) return false;
+        complete_in_flight_ok();
+        return true;
+    }
+
+    bool complete_in_flight_ok() {
+        if (!in_flight) return true;
+        Round r = std::move(*in_flight);
+        in_flight.reset();
+        return complete(r);
+    }
+
+    // Waits for a round's commits; marks refused messages failed and, when a commit failed or
+    // messages were skipped, sends the cursor back to read them again. False in that case.
+    bool complete(Round& r) {
         bool all = true;
         std::vector<InFlight> refused;
-        for (auto& c : commits) {
+        for (auto& c : r.commits) {
             const Stored result = c.done->get_future().get();
             all = all && result != Stored::not_committed && result != Stored::skipped;
             if (result == Stored::refused) refused.push_back(std::move(c));
         }
-        overlay.clear();
-        for (auto& r : refused) {
-            log->error("The results of message {} could not be stored ({}); it waits as failed.", r.message_id, *r.failure);
+        r.commits.clear();  // the round's records are freed before the next one is read
+        {
+            std::lock_guard lock(shared);
+            for (auto it = overlay.begin(); it != overlay.end();) {
+                std::erase_if(it->second, [&](const auto& e) { return e.second.first == r.number; });
+                it = it->second.empty() ? overlay.erase(it) : std::next(it);
+            }
+        }
+        std::erase_if(latest_chain, [&](const auto& e) { return e.second.first == r.number; });
+        for (auto& f : refused) {
+            log->error("The results of message {} could not be stored ({}); it waits as failed.", f.message_id, *f.failure);
             StoredInputs keys_only;
-            keys_only.patients = r.keys;
-            auto again = finish(r.message_id, "failed", r.version, "its results could not be stored: " + *r.failure, r.patients,
-                                keys_only, {}, std::make_shared<std::atomic<bool>>(false));
+            keys_only.patients = f.keys;
+            auto again = finish(f.message_id, "failed", f.version, "its results could not be stored: " + *f.failure, f.patients,
+                                keys_only, {}, Chain{});
             all = again.done->get_future().get() == Stored::yes && all;
         }
         if (!all) {
             // A commit failed (disk full, I/O), or messages were skipped behind one of their patient
             // that was not stored: they have no processing row and are found again; start over
             // from the beginning of the round after a pause.
-            cursor = entries.front().message_id - 1;
+            cursor = std::min(cursor, r.first_message - 1);
             log->error("Processing results could not be stored; retrying.");
             std::unique_lock lock(mutex);
             wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
         }
-        return true;
+        return all;
     }
 
     std::vector<json::Value> records_for(const mapping::PatientKey& key) {
         std::map<std::string, json::Value> changed;  // a copy: other chains change the overlay meanwhile
         {
             std::lock_guard lock(shared);
-            if (auto it = overlay.find(key); it != overlay.end()) changed = it->second;
+            if (auto it = overlay.find(key); it != overlay.end())
+                for (const auto& [name, entry] : it->second) changed.emplace(name, entry.second);
         }
         std::vector<json::Value> out;
         for (auto& v : store.patient_records(key.system, key.value)) {
@@ -251,7 +326,7 @@ struct Processor::Impl {
     }
 
     InFlight process(const store::InboxEntry& entry, const StoredInputs& in, const std::shared_ptr<const mapping::RuleSet>& rule_set,
-                     const ChainFailed& chain) {
+                     const Chain& chain, std::uint64_t round_number) {
         std::string patients;
         bool is_blocked = false;
         {
@@ -272,14 +347,15 @@ struct Processor::Impl {
         {
             std::lock_guard lock(shared);
             for (const auto& c : outcome.changes)
-                overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = c.resource;
+                overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = {
+                    round_number, c.resource};
         }
         return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome), chain);
     }
 
     InFlight finish(std::int64_t message_id, std::string state, std::string version, std::string error,
                     std::string patients, const StoredInputs& in, std::optional<mapping::Outcome> outcome,
-                    ChainFailed chain) {
+                    Chain chain) {
         if (state != "done") {
             std::lock_guard lock(shared);
             for (const auto& k : in.patients) blocked.insert(key_text(k));
@@ -287,7 +363,7 @@ struct Processor::Impl {
         // Received data is the patient's whatever the rules do with it.
         auto links = std::make_shared<std::vector<StoredInputs::Link>>(in.links);
         InFlight flight{std::make_shared<std::promise<Stored>>(), std::make_shared<std::string>(), message_id, version,
-                        patients, in.patients};
+                        patients, in.patients, {}};
         auto result = std::make_shared<mapping::Outcome>(outcome ? std::move(*outcome) : mapping::Outcome{});
         struct Ready {
             std::vector<PreparedChange> changes;
@@ -309,7 +385,8 @@ struct Processor::Impl {
         auto failure = flight.failure;
         auto skipped = std::make_shared<bool>(false);
         auto job = [=](store::Tx& tx) {
-            if (chain->load()) {  // its patient's earlier message of this round was not stored
+            if (chain.held()) {  // its patient's earlier message was not stored
+                chain.fail();
                 *skipped = true;
                 return false;
             }
@@ -324,14 +401,14 @@ struct Processor::Impl {
                 return true;
             } catch (const std::exception& e) {
                 *failure = *e.what() ? e.what() : "an unnamed error";  // rolled back: round() marks it failed
-                chain->store(true);
+                chain.fail();
                 return false;
             }
         };
         auto promise = flight.done;
         auto done = [this, promise, state, result, failure, skipped, chain](bool committed) {
             if (!committed) {
-                chain->store(true);
+                chain.fail();
                 return promise->set_value(Stored::not_committed);
             }
             if (*skipped) return promise->set_value(Stored::skipped);

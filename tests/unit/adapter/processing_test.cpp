@@ -233,6 +233,54 @@ TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessages) {
     EXPECT_EQ(unfinished[1].state, "waiting");
 }
 
+// The same across rounds: a round (64 messages) is mapped while the writer still commits the one
+// before, on top of its changes. The patient's later message, first of the next round, must wait
+// behind the refused one, last of the round before, and the other patients go on.
+TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessagesOfTheNextRound) {
+    std::atomic_store(&current_, load(versioning_rules().c_str()));
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(store_.store->database_path().c_str(), &db), SQLITE_OK);
+        char* err = nullptr;
+        EXPECT_EQ(sqlite3_exec(db,
+                               "CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as Refused%' "
+                               "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
+                               nullptr, nullptr, &err),
+                  SQLITE_OK)
+            << (err ? err : "");
+        sqlite3_free(err);
+        sqlite3_close(db);
+    }
+    const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
+    helsebro::testing::FnrSequence others(5000);
+    std::vector<std::string> fillers;
+    std::vector<std::int64_t> ids;
+    ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
+        for (int i = 0; i < 63; ++i) {
+            fillers.push_back(others.next());
+            record(tx, admission(fillers.back()), "message");
+        }
+        ids.push_back(record(tx, admission(fnr, true, "Refused"), "message"));  // the 64th: last of round one
+        ids.push_back(record(tx, admission(fnr, true, "Later"), "message"));    // first of round two
+        for (int i = 0; i < 63; ++i) {
+            fillers.push_back(others.next());
+            record(tx, admission(fillers.back()), "message");
+        }
+        return true;
+    }));
+    processor_->notify();
+    processor_->wait_idle();
+    EXPECT_TRUE(records(fnr).empty()) << "the later message's plan would hold the refused one's note";
+    auto unfinished = store_.store->unfinished(10);
+    ASSERT_EQ(unfinished.size(), 2u);
+    EXPECT_EQ(unfinished[0].message_id, ids[0]);
+    EXPECT_EQ(unfinished[0].state, "failed");
+    EXPECT_EQ(unfinished[1].message_id, ids[1]);
+    EXPECT_EQ(unfinished[1].state, "waiting");
+    for (const auto& f : fillers) EXPECT_EQ(records(f).size(), 1u) << "another patient's message is held";
+    EXPECT_EQ(processor_->stats().processed, 126u);
+}
+
 TEST_F(Processing, RestWritesAreLinkedToTheirPatient) {
     const auto fnr = helsebro::testing::synthetic_fnr(5, 6, 11);
     ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
