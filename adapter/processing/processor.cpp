@@ -64,7 +64,8 @@ struct InFlight {
     std::string version, patients;
     std::vector<mapping::PatientKey> keys;
     // What the job used, released here rather than by the writer: freeing a message's records is
-    // not the single writer's work.
+    // not the single writer's work. (The rules' outcome itself is freed as soon as it is prepared,
+    // on the thread that mapped it.)
     std::shared_ptr<const void> held;
 };
 
@@ -73,7 +74,7 @@ struct InFlight {
 struct PreparedChange {
     ingress::Prepared record;
     std::int64_t expected_version = 1;
-    const mapping::Change* change = nullptr;
+    mapping::PatientKey patient;
 };
 
 // One stored Provenance (mapping::provenance_groups), prepared for the versions expected.
@@ -95,7 +96,7 @@ json::Value versioned(json::Value provenance, const std::vector<std::int64_t>& v
 
 PreparedChange prepare_change(const mapping::Change& change) {
     PreparedChange p;
-    p.change = &change;
+    p.patient = change.patient;
     const std::string type(*change.resource.string_at("resourceType"));
     const std::string id(*change.resource.string_at("id"));
     // An updated record carries the version the rules read; the store gives it the next one,
@@ -381,7 +382,9 @@ struct Processor::Impl {
         }
         for (const auto& m : result->messages)
             ready->messages.emplace_back(std::string(*m.bundle.string_at("id")), m.recipient, lane_of(m.patient), json::write(m.bundle));
-        flight.held = std::make_shared<std::pair<std::shared_ptr<mapping::Outcome>, std::shared_ptr<Ready>>>(result, ready);
+        flight.held = ready;
+        const std::size_t changes = result->changes.size(), messages = result->messages.size();
+        result.reset();
         auto failure = flight.failure;
         auto skipped = std::make_shared<bool>(false);
         auto job = [=](store::Tx& tx) {
@@ -406,7 +409,7 @@ struct Processor::Impl {
             }
         };
         auto promise = flight.done;
-        auto done = [this, promise, state, result, failure, skipped, chain](bool committed) {
+        auto done = [this, promise, state, changes, messages, failure, skipped, chain](bool committed) {
             if (!committed) {
                 chain.fail();
                 return promise->set_value(Stored::not_committed);
@@ -418,8 +421,8 @@ struct Processor::Impl {
                 if (state == "done") ++stats.processed;
                 else if (state == "failed") ++stats.failed;
                 else ++stats.waiting;
-                stats.changes += result->changes.size();
-                stats.messages += result->messages.size();
+                stats.changes += changes;
+                stats.messages += messages;
             }
             promise->set_value(Stored::yes);
         };
@@ -433,7 +436,7 @@ struct Processor::Impl {
     static std::int64_t write_change(store::Tx& tx, std::int64_t message_id, const PreparedChange& p) {
         auto stored = ingress::update(tx, message_id, p.record, "");
         if (!stored.ok()) throw std::runtime_error("a mapped " + p.record.type + " could not be stored");
-        tx.link_patient({p.change->patient.system, p.change->patient.value}, p.record.type, p.record.id);
+        tx.link_patient({p.patient.system, p.patient.value}, p.record.type, p.record.id);
         return stored.version;
     }
 
