@@ -1,6 +1,8 @@
 #include "fhir/model/model.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <string>
@@ -250,6 +252,33 @@ std::string_view resolved_type(const Model& m, const Element& e) {
     return {};
 }
 
+// Validation, FHIRPath and element order look the same few dozen names up millions of times a
+// minute. A direct-mapped cache in front of the hash maps: a slot from a few of the name's bytes,
+// and a hit only when the cached entry's own name is the name asked for. Entries point into the
+// model, which never changes once built, so a slot is a single atomic pointer.
+template <class T, std::size_t N = 512>
+class NameCache {
+public:
+    template <class Lookup>
+    const T* get(std::string_view name, std::string_view (*name_of)(const T&), Lookup&& lookup) {
+        if (name.empty()) return lookup();
+        auto b = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(name[i])); };
+        const std::size_t n = name.size();
+        std::size_t h = n * 131 + b(0) * 31 + b(n - 1) * 7 + b(n / 2) * 17 + b(n / 3) * 3 + b((2 * n) / 3) * 11;
+        auto& slot = slots_[h % N];
+        if (const T* hit = slot.load(std::memory_order_relaxed); hit && name_of(*hit) == name) return hit;
+        const T* found = lookup();
+        if (found) slot.store(found, std::memory_order_relaxed);
+        return found;
+    }
+
+private:
+    std::array<std::atomic<const T*>, N> slots_{};
+};
+
+std::string_view type_name(const TypeDef& t) { return t.name; }
+std::string_view element_path(const Element& e) { return e.path; }
+
 }  // namespace
 
 bool Binding::allows(std::string_view code) const {
@@ -264,21 +293,27 @@ bool Binding::allows(std::string_view system, std::string_view code) const {
 }
 
 const TypeDef* type(std::string_view name) {
+    static NameCache<TypeDef> cache;
     const Model& m = the_model();
-    const auto it = m.by_type.find(name);
-    return it == m.by_type.end() ? nullptr : &m.types[it->second];
+    return cache.get(name, &type_name, [&]() -> const TypeDef* {
+        const auto it = m.by_type.find(name);
+        return it == m.by_type.end() ? nullptr : &m.types[it->second];
+    });
 }
 
 const Element* element(std::string_view path) {
+    static NameCache<Element, 2048> cache;
     const Model& m = the_model();
-    const auto it = m.by_path.find(path);
-    return it == m.by_path.end() ? nullptr : &m.elements[it->second];
+    return cache.get(path, &element_path, [&]() -> const Element* {
+        const auto it = m.by_path.find(path);
+        return it == m.by_path.end() ? nullptr : &m.elements[it->second];
+    });
 }
 
 std::span<const Element> children(std::string_view path) {
     const Model& m = the_model();
-    const auto it = m.by_path.find(path);
-    return it == m.by_path.end() ? std::span<const Element>{} : children_of(m, it->second);
+    const Element* e = element(path);
+    return e ? children_of(m, static_cast<std::uint32_t>(e - m.elements.data())) : std::span<const Element>{};
 }
 
 std::optional<Resolved> resolve_property(std::string_view parent, std::string_view json_name) {
