@@ -75,6 +75,8 @@ protected:
     std::vector<store::ResourceVersion> records(const std::string& fnr) {
         return store_.store->patient_records(helsebro::testing::fnr_system, fnr);
     }
+    void refuse_records_of(const std::string& family);
+    void expect_refused_then_waiting(const std::string& fnr, const std::vector<std::int64_t>& ids);
 
     test::ScratchStore store_;
     std::shared_ptr<const mapping::RuleSet> good_, failing_, current_;
@@ -196,33 +198,23 @@ TEST_F(Processing, AFailedMessageHoldsItsPatientOnlyUntilTheRulesAreFixed) {
     EXPECT_EQ(store_.store->outbox_size(), 3u);
 }
 
-// A message whose results the store refuses (here a trigger stands in for a full disk) fails, and
-// the same patient's next message of the same round, mapped on top of the refused changes, must not
-// be stored ahead of it: it waits behind it.
-TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessages) {
+// The versioning rules, and a store that refuses (a trigger stands in for a full disk) any record
+// holding the note of an admission with this family name.
+void Processing::refuse_records_of(const std::string& family) {
     std::atomic_store(&current_, load(versioning_rules().c_str()));
-    {
-        sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open(store_.store->database_path().c_str(), &db), SQLITE_OK);
-        char* err = nullptr;
-        EXPECT_EQ(sqlite3_exec(db,
-                               "CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as Refused%' "
-                               "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
-                               nullptr, nullptr, &err),
-                  SQLITE_OK)
-            << (err ? err : "");
-        sqlite3_free(err);
-        sqlite3_close(db);
-    }
-    const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
-    std::vector<std::int64_t> ids;
-    ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {  // one round
-        ids.push_back(record(tx, admission(fnr, true, "Refused"), "message"));
-        ids.push_back(record(tx, admission(fnr, true, "Later"), "message"));
-        return true;
-    }));
-    processor_->notify();
-    processor_->wait_idle();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(store_.store->database_path().c_str(), &db), SQLITE_OK);
+    const std::string sql = "CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as " +
+                            family + "%' BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;";
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+}
+
+// ids[0] was refused and waits as failed; ids[1], the same patient's later message, waits behind
+// it; nothing of either reached the patient's records.
+void Processing::expect_refused_then_waiting(const std::string& fnr, const std::vector<std::int64_t>& ids) {
     EXPECT_TRUE(records(fnr).empty()) << "the later message's plan would hold the refused one's note";
     auto unfinished = store_.store->unfinished(10);
     ASSERT_EQ(unfinished.size(), 2u);
@@ -233,24 +225,27 @@ TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessages) {
     EXPECT_EQ(unfinished[1].state, "waiting");
 }
 
+// A message whose results the store refuses fails, and the same patient's next message of the same
+// round, mapped on top of the refused changes, must not be stored ahead of it: it waits behind it.
+TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessages) {
+    refuse_records_of("Refused");
+    const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
+    std::vector<std::int64_t> ids;
+    ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {  // one round
+        ids.push_back(record(tx, admission(fnr, true, "Refused"), "message"));
+        ids.push_back(record(tx, admission(fnr, true, "Later"), "message"));
+        return true;
+    }));
+    processor_->notify();
+    processor_->wait_idle();
+    expect_refused_then_waiting(fnr, ids);
+}
+
 // The same across rounds: a round (64 messages) is mapped while the writer still commits the one
 // before, on top of its changes. The patient's later message, first of the next round, must wait
 // behind the refused one, last of the round before, and the other patients go on.
 TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessagesOfTheNextRound) {
-    std::atomic_store(&current_, load(versioning_rules().c_str()));
-    {
-        sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open(store_.store->database_path().c_str(), &db), SQLITE_OK);
-        char* err = nullptr;
-        EXPECT_EQ(sqlite3_exec(db,
-                               "CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as Refused%' "
-                               "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
-                               nullptr, nullptr, &err),
-                  SQLITE_OK)
-            << (err ? err : "");
-        sqlite3_free(err);
-        sqlite3_close(db);
-    }
+    refuse_records_of("Refused");
     const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
     helsebro::testing::FnrSequence others(5000);
     std::vector<std::string> fillers;
@@ -270,13 +265,7 @@ TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessagesOfTheNext
     }));
     processor_->notify();
     processor_->wait_idle();
-    EXPECT_TRUE(records(fnr).empty()) << "the later message's plan would hold the refused one's note";
-    auto unfinished = store_.store->unfinished(10);
-    ASSERT_EQ(unfinished.size(), 2u);
-    EXPECT_EQ(unfinished[0].message_id, ids[0]);
-    EXPECT_EQ(unfinished[0].state, "failed");
-    EXPECT_EQ(unfinished[1].message_id, ids[1]);
-    EXPECT_EQ(unfinished[1].state, "waiting");
+    expect_refused_then_waiting(fnr, ids);
     for (const auto& f : fillers) EXPECT_EQ(records(f).size(), 1u) << "another patient's message is held";
     EXPECT_EQ(processor_->stats().processed, 126u);
 }
