@@ -1,5 +1,6 @@
 // Ceilings under Helsebro's intake, on this machine: how fast RapidJSON alone parses the discharge
-// transaction, and how many durable SQLite commits the disk allows, one row or 64 rows per commit.
+// transaction, and how many durable SQLite commits the disk allows, one row or 64 rows per commit,
+// with the latency of one durable commit (p50/p99/p99.9): no acknowledgement can come sooner.
 // No FHIR, no HTTP: what a transaction cannot beat, whatever Helsebro does around it.
 // Usage: bench_ceilings TEMPLATE RUN_DIR [SECONDS]   (SECONDS per figure, default 3)
 //   TEMPLATE  bench/data/discharge-transaction.json
@@ -8,6 +9,7 @@
 #include <rapidjson/document.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -120,7 +122,15 @@ int on_wal_commit(void* wal_pages, sqlite3*, const char*, int pages) {
 struct CommitRate {
     double commits_per_s;
     double rows_per_s;
+    double p50_ms, p99_ms, p999_ms;  // one commit, BEGIN to COMMIT returning: a floor under any durable answer
 };
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    auto at = v.begin() + static_cast<std::ptrdiff_t>(p * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), at, v.end());
+    return *at;
+}
 
 CommitRate sqlite_commits(const std::filesystem::path& dir, const std::string& name, const std::string& blob,
                           int rows_per_commit, double budget_s) {
@@ -143,6 +153,7 @@ CommitRate sqlite_commits(const std::filesystem::path& dir, const std::string& n
     auto* commit = db.prepare("COMMIT");
     std::size_t commits = 0;
     double timed = 0, checkpointing = 0;
+    std::vector<double> latencies_ms;
     while (timed < budget_s) {
         const auto t0 = Clock::now();
         db.run(begin);
@@ -151,7 +162,9 @@ CommitRate sqlite_commits(const std::filesystem::path& dir, const std::string& n
             db.run(insert);
         }
         db.run(commit);
-        timed += seconds_since(t0);
+        const double took = seconds_since(t0);
+        timed += took;
+        latencies_ms.push_back(1000 * took);
         ++commits;
         if (wal_pages >= checkpoint_pages) {
             const auto c0 = Clock::now();
@@ -164,7 +177,8 @@ CommitRate sqlite_commits(const std::filesystem::path& dir, const std::string& n
     std::fprintf(stderr, "sqlite %s: %zu commits of %d x %zu-byte rows in %.2f s (+ %.2f s of checkpoints, not counted)\n",
                  name.c_str(), commits, rows_per_commit, blob.size(), timed, checkpointing);
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    return {commits / timed, commits * rows_per_commit / timed};
+    return {commits / timed, commits * rows_per_commit / timed, percentile(latencies_ms, 0.5),
+            percentile(latencies_ms, 0.99), percentile(latencies_ms, 0.999)};
 }
 
 }  // namespace
@@ -195,6 +209,9 @@ int main(int argc, char** argv) try {
     std::fflush(stdout);
     const auto single = sqlite_commits(dir, "single", blob, 1, budget);
     std::printf("sqlite_commits_per_s_single %.0f\n", single.commits_per_s);
+    std::printf("sqlite_commit_single_p50_ms %.2f\n", single.p50_ms);
+    std::printf("sqlite_commit_single_p99_ms %.2f\n", single.p99_ms);
+    std::printf("sqlite_commit_single_p999_ms %.2f\n", single.p999_ms);
     std::fflush(stdout);
     const auto group = sqlite_commits(dir, "group", blob, 64, budget);
     std::printf("sqlite_commits_per_s_group %.0f\n", group.commits_per_s);

@@ -3,7 +3,8 @@
 #   - RapidJSON parse of the discharge transaction body (bench/data/discharge-transaction.json)
 #     into a Document, kParseDefaultFlags: parses/s and MB/s
 #   - SQLite, WAL, synchronous=FULL (Helsebro's store pragmas), a fresh file under bench/.run/ (the
-#     project's disk, not tmpfs): durable commits/s of one ~15 KB row, and of 64 such rows
+#     project's disk, not tmpfs): durable commits/s of one ~15 KB row, and of 64 such rows, and the
+#     latency of one durable commit (p50/p99/p99.9 ms): the floor under any durable acknowledgement
 # Checkpoints run at Helsebro's threshold (16 MiB of WAL) with the clock stopped: an upper bound.
 # Usage: bench/ceilings/run.sh [SECONDS]   (per figure, default 3; BUILD_DIR=dir to build and run from
 # another directory than build/). Prints `name value` lines.
