@@ -132,6 +132,9 @@ struct Processor::Impl {
     // messages must see them, as if processed one by one. Each entry names the round that made it,
     // and leaves when that round is committed (unless a later round changed the record again).
     std::map<mapping::PatientKey, std::map<std::string, std::pair<std::uint64_t, json::Value>>> overlay;
+    // Received resources linked to a patient by a job of this round or the one before that may not
+    // be committed yet (type, id), with the round: later messages find them as the store has them.
+    std::map<mapping::PatientKey, std::map<std::pair<std::string, std::string>, std::uint64_t>> pending_links;
     // Per patient, the chain of the latest round that had one of its messages.
     std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<std::atomic<bool>>>> latest_chain;
 
@@ -232,7 +235,9 @@ struct Processor::Impl {
             for (std::size_t i : groups[c])
                 for (const auto& k : ins[i].patients) {
                     auto& latest = latest_chain[key_text(k)];
-                    if (latest.second && latest.first != number) chains[c].after.push_back(latest.second);
+                    if (latest.second && latest.first != number &&
+                        std::find(chains[c].after.begin(), chains[c].after.end(), latest.second) == chains[c].after.end())
+                        chains[c].after.push_back(latest.second);
                     latest = {number, chains[c].failed};
                 }
         }
@@ -279,12 +284,16 @@ struct Processor::Impl {
             all = all && result != Stored::not_committed && result != Stored::skipped;
             if (result == Stored::refused) refused.push_back(std::move(c));
         }
-        r.commits.clear();  // the round's records are freed before the next one is read
+        r.commits.clear();
         {
             std::lock_guard lock(shared);
             for (auto it = overlay.begin(); it != overlay.end();) {
                 std::erase_if(it->second, [&](const auto& e) { return e.second.first == r.number; });
                 it = it->second.empty() ? overlay.erase(it) : std::next(it);
+            }
+            for (auto it = pending_links.begin(); it != pending_links.end();) {
+                std::erase_if(it->second, [&](const auto& e) { return e.second == r.number; });
+                it = it->second.empty() ? pending_links.erase(it) : std::next(it);
             }
         }
         std::erase_if(latest_chain, [&](const auto& e) { return e.second.first == r.number; });
@@ -310,17 +319,29 @@ struct Processor::Impl {
 
     std::vector<json::Value> records_for(const mapping::PatientKey& key) {
         std::map<std::string, json::Value> changed;  // a copy: other chains change the overlay meanwhile
+        std::vector<std::pair<std::string, std::string>> linked;
         {
             std::lock_guard lock(shared);
             if (auto it = overlay.find(key); it != overlay.end())
                 for (const auto& [name, entry] : it->second) changed.emplace(name, entry.second);
+            if (auto it = pending_links.find(key); it != pending_links.end())
+                for (const auto& [link, round_number] : it->second) linked.push_back(link);
         }
         std::vector<json::Value> out;
+        std::set<std::string> seen;
         for (auto& v : store.patient_records(key.system, key.value)) {
             auto parsed = json::parse(v.json, {512});
             if (!parsed.value) continue;
+            seen.insert(v.type + "/" + v.id);
             if (changed.count(v.type + "/" + v.id)) continue;
             out.push_back(std::move(*parsed.value));
+        }
+        for (const auto& [type, id] : linked) {
+            const std::string name = type + "/" + id;
+            if (seen.count(name) || changed.count(name)) continue;
+            auto v = store.read(type, id);
+            if (!v || v->deleted) continue;
+            if (auto parsed = json::parse(v->json, {512}); parsed.value) out.push_back(std::move(*parsed.value));
         }
         for (auto& [name, record] : changed) out.push_back(std::move(record));
         return out;
@@ -337,13 +358,21 @@ struct Processor::Impl {
                 is_blocked = is_blocked || blocked.count(key_text(k));
             }
         }
+        // The job links the received data to its patients whatever the rules do; until it commits,
+        // later messages find those links here. Not before mapping: the message has its own
+        // received data as input, not as records.
+        auto linking = [&](InFlight flight) {
+            std::lock_guard lock(shared);
+            for (const auto& l : in.links) pending_links[l.patient][{l.type, l.id}] = round_number;
+            return flight;
+        };
         const std::string& version = mapping::version(*rule_set);
-        if (!in.error.empty()) return finish(entry.message_id, "failed", version, in.error, patients, in, {}, chain);
-        if (is_blocked) return finish(entry.message_id, "waiting", version, "", patients, in, {}, chain);
+        if (!in.error.empty()) return linking(finish(entry.message_id, "failed", version, in.error, patients, in, {}, chain));
+        if (is_blocked) return linking(finish(entry.message_id, "waiting", version, "", patients, in, {}, chain));
         auto outcome = mapping::apply(*rule_set, in.inputs, [this](const mapping::PatientKey& k) { return records_for(k); });
         if (!outcome.ok) {
             log->warn("Message {} waits: its mapping rules failed: {}", entry.message_id, outcome.error);
-            return finish(entry.message_id, "failed", version, outcome.error, patients, in, {}, chain);
+            return linking(finish(entry.message_id, "failed", version, outcome.error, patients, in, {}, chain));
         }
         {
             std::lock_guard lock(shared);
@@ -351,7 +380,7 @@ struct Processor::Impl {
                 overlay[c.patient][std::string(*c.resource.string_at("resourceType")) + "/" + std::string(*c.resource.string_at("id"))] = {
                     round_number, c.resource};
         }
-        return finish(entry.message_id, "done", version, "", patients, in, std::move(outcome), chain);
+        return linking(finish(entry.message_id, "done", version, "", patients, in, std::move(outcome), chain));
     }
 
     InFlight finish(std::int64_t message_id, std::string state, std::string version, std::string error,

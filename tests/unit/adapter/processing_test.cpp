@@ -42,6 +42,17 @@ std::string admission(const std::string& fnr, bool named = true, const std::stri
     return helsebro::testing::admission_message(fnr, "", named ? family : "");
 }
 
+// A REST transaction as intake stores it: Patient p1 with this fødselsnummer, and Condition c1
+// about p1, which only processing links to the patient.
+void record_rest_condition(store::Tx& tx, const std::string& fnr) {
+    auto id = record(tx, "{}", "transaction");
+    tx.put_version({"Patient", "p1", 1, tx.now(), false,
+                    R"({"resourceType":"Patient","id":"p1","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]})"},
+                   id, {{helsebro::testing::fnr_system, fnr}});
+    tx.put_version({"Condition", "c1", 1, tx.now(), false,
+                    R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})"}, id, {});
+}
+
 class Processing : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -76,6 +87,30 @@ protected:
         return store_.store->patient_records(helsebro::testing::fnr_system, fnr);
     }
     void refuse_records_of(const std::string& family);
+    // Stores `before` admissions of other patients, then the patient's admissions with these family
+    // names, then 63 more of other patients, in that order, and processes them (a round is 64).
+    std::vector<std::int64_t> across_rounds(int before, const std::string& fnr, const std::vector<std::string>& families) {
+        helsebro::testing::FnrSequence others(5000);
+        std::vector<std::int64_t> ids;
+        EXPECT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
+            for (int i = 0; i < before + 63; ++i) {
+                if (i == before)
+                    for (const auto& f : families) ids.push_back(record(tx, admission(fnr, true, f), "message"));
+                fillers_.push_back(others.next());
+                record(tx, admission(fillers_.back()), "message");
+            }
+            return true;
+        }));
+        processor_->notify();
+        processor_->wait_idle();
+        return ids;
+    }
+    // Every other patient's message went on: one plan each, and `processed` in all.
+    void expect_fillers_processed(std::uint64_t processed) {
+        for (const auto& f : fillers_) EXPECT_EQ(records(f).size(), 1u) << "another patient's message is held";
+        EXPECT_EQ(processor_->stats().processed, processed);
+    }
+    std::vector<std::string> fillers_;
     void expect_refused_then_waiting(const std::string& fnr, const std::vector<std::int64_t>& ids);
 
     test::ScratchStore store_;
@@ -247,38 +282,55 @@ TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessages) {
 TEST_F(Processing, AMessageTheStoreRefusesHoldsItsPatientsLaterMessagesOfTheNextRound) {
     refuse_records_of("Refused");
     const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
-    helsebro::testing::FnrSequence others(5000);
-    std::vector<std::string> fillers;
-    std::vector<std::int64_t> ids;
+    // The refused one 64th, last of round one; the later one first of round two.
+    const auto ids = across_rounds(63, fnr, {"Refused", "Later"});
+    expect_refused_then_waiting(fnr, ids);
+    expect_fillers_processed(126);
+}
+
+// A round that fails (its last message skipped behind a refused one) while the next round is on
+// its way: both rounds are settled before the cursor goes back, and it goes back to the earlier
+// one, so that the skipped message is read again (not left unprocessed) and the next round's
+// message of the same patient waits too.
+TEST_F(Processing, ARoundThatFailsWhileTheNextIsOnItsWayIsReadAgain) {
+    refuse_records_of("Refused");
+    const auto fnr = helsebro::testing::synthetic_fnr(6, 7, 88);
+    // "Later" is the 64th, skipped behind the refused one; "Later2" first of round two.
+    const auto ids = across_rounds(62, fnr, {"Refused", "Later", "Later2"});
+    EXPECT_TRUE(records(fnr).empty());
+    auto unfinished = store_.store->unfinished(10);
+    ASSERT_EQ(unfinished.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(unfinished[i].message_id, ids[i]);
+    EXPECT_EQ(unfinished[0].state, "failed");
+    EXPECT_EQ(unfinished[1].state, "waiting");
+    EXPECT_EQ(unfinished[2].state, "waiting");
+    expect_fillers_processed(125);
+}
+
+// Received data is linked to its patient by its message's job. A message of the next round, mapped
+// while that job may still be on its way, must find it among the patient's records all the same.
+TEST_F(Processing, ReceivedDataOfTheRoundOnItsWayIsAmongThePatientsRecords) {
+    std::atomic_store(&current_, load(helsebro::testing::admission_rules("'conditions: ' + %records.ofType(Condition).count().toString()").c_str()));
+    const auto fnr = helsebro::testing::synthetic_fnr(5, 6, 11);
+    helsebro::testing::FnrSequence others(7000);
     ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
-        for (int i = 0; i < 63; ++i) {
-            fillers.push_back(others.next());
-            record(tx, admission(fillers.back()), "message");
-        }
-        ids.push_back(record(tx, admission(fnr, true, "Refused"), "message"));  // the 64th: last of round one
-        ids.push_back(record(tx, admission(fnr, true, "Later"), "message"));    // first of round two
-        for (int i = 0; i < 63; ++i) {
-            fillers.push_back(others.next());
-            record(tx, admission(fillers.back()), "message");
-        }
+        for (int i = 0; i < 63; ++i) record(tx, admission(others.next()), "message");
+        record_rest_condition(tx, fnr);  // the 64th: last of round one
+        record(tx, admission(fnr), "message");  // first of round two
         return true;
     }));
     processor_->notify();
     processor_->wait_idle();
-    expect_refused_then_waiting(fnr, ids);
-    for (const auto& f : fillers) EXPECT_EQ(records(f).size(), 1u) << "another patient's message is held";
-    EXPECT_EQ(processor_->stats().processed, 126u);
+    std::string plan;
+    for (const auto& r : records(fnr))
+        if (r.type == "CarePlan") plan = r.json;
+    EXPECT_NE(plan.find("conditions: 1"), std::string::npos) << plan;
 }
 
 TEST_F(Processing, RestWritesAreLinkedToTheirPatient) {
     const auto fnr = helsebro::testing::synthetic_fnr(5, 6, 11);
     ASSERT_TRUE(run_job(*store_.store, [&](store::Tx& tx) {
-        auto id = record(tx, "{}", "transaction");
-        tx.put_version({"Patient", "p1", 1, tx.now(), false,
-                        R"({"resourceType":"Patient","id":"p1","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}]})"},
-                       id, {{helsebro::testing::fnr_system, fnr}});
-        tx.put_version({"Condition", "c1", 1, tx.now(), false,
-                        R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})"}, id, {});
+        record_rest_condition(tx, fnr);
         return true;
     }));
     processor_->notify();
