@@ -63,9 +63,9 @@ struct InFlight {
     std::int64_t message_id = 0;
     std::string version, patients;
     std::vector<mapping::PatientKey> keys;
-    // What the job used, released here rather than by the writer: freeing a message's records is
-    // not the single writer's work. (The rules' outcome itself is freed as soon as it is prepared,
-    // on the thread that mapped it.)
+    // What the job used, held until its round is complete so that the single writer, which drops
+    // its own copy with the batch, is seldom the one to free it. (The rules' outcome itself is
+    // freed as soon as it is prepared, on the thread that mapped it.)
     std::shared_ptr<const void> held;
 };
 
