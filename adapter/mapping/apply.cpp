@@ -239,6 +239,9 @@ private:
     // identifier), so a resend updates the same record; references to parties with a Norwegian
     // identifier are rewritten to it, since the sender's ids mean nothing here.
     void keep(const Rule& rule, const PatientKey& key, PatientState& patient, const json::Value& input, const fp::Environment& env) {
+        // Every kept resource's record id first: references between kept resources (a Condition's
+        // encounter) become references between their records.
+        std::vector<std::pair<const json::Value*, std::string>> kept;
         for (const auto& item : evaluate(*rule.keep, input, env, "'keep'")) {
             const fp::Node* n = item.node();
             if (!n || !n->value || !n->value->find("resourceType")) throw ApplyError{"'keep' must give resources"};
@@ -249,12 +252,16 @@ private:
                     source = std::string(ids->items()[0].string_at("system").value_or("")) + "|" +
                              std::string(ids->items()[0].string_at("value").value_or(""));
             if (source.empty()) source = json::write(*n->value);
-            json::Value record = *n->value;
             // The patient is part of the name: two patients' resources with the same text (or id)
             // from one sender must never become one record.
-            record.set("id", json::Value::string(derived_id("keep", input_.get().sender, 0, key.system + "|" + key.value + "/" + type + "/" + source)));
+            kept.emplace_back(n->value, derived_id("keep", input_.get().sender, 0, key.system + "|" + key.value + "/" + type + "/" + source));
+        }
+        for (const auto& [resource, id] : kept) {
+            const std::string type(resource->string_at("resourceType").value_or(""));
+            json::Value record = *resource;
+            record.set("id", json::Value::string(id));
             record.erase("meta");
-            rewrite_references(record, input);
+            rewrite_references(record, input, kept);
             fhir::order_by_definition(record);
             json::Value* existing = nullptr;
             for (auto& r : patient.records)
@@ -270,26 +277,38 @@ private:
         }
     }
 
-    static void rewrite_references(json::Value& v, const json::Value& input) {
+    // A reference into the received Bundle means nothing once the Bundle is gone. It becomes a
+    // reference by the target's identifier (the way the shared records name patients, GPs and
+    // organisations), else one to the target's own record when it is kept too, else the target's
+    // type and the display alone: never a dangling urn:uuid.
+    static void rewrite_references(json::Value& v, const json::Value& input,
+                                   const std::vector<std::pair<const json::Value*, std::string>>& kept) {
         if (v.is_array()) {
-            for (auto& x : v.items()) rewrite_references(x, input);
+            for (auto& x : v.items()) rewrite_references(x, input, kept);
             return;
         }
         if (!v.is_object()) return;
         if (auto ref = v.string_at("reference")) {
             if (const json::Value* target = in_bundle(*ref, input)) {
+                const auto display = v.string_at("display");
+                json::Value out = json::Value::object();
                 try {
-                    json::Value by_identifier = reference_to(*target);
-                    if (by_identifier.find("identifier")) {
-                        if (auto display = v.string_at("display")) by_identifier.set("display", json::Value::string(std::string(*display)));
-                        v = std::move(by_identifier);
-                        return;
-                    }
+                    out = reference_to(*target);
                 } catch (const ApplyError&) {
                 }
+                if (!out.find("identifier")) {
+                    out = json::Value::object();
+                    const std::string type(target->string_at("resourceType").value_or(""));
+                    auto record = std::find_if(kept.begin(), kept.end(), [&](const auto& k) { return k.first == target; });
+                    if (record != kept.end()) out.set("reference", json::Value::string(type + "/" + record->second));
+                    else if (!type.empty()) out.set("type", json::Value::string(type));
+                }
+                if (display) out.set("display", json::Value::string(std::string(*display)));
+                v = std::move(out);
+                return;
             }
         }
-        for (auto& [k, member] : v.members()) rewrite_references(member, input);
+        for (auto& [k, member] : v.members()) rewrite_references(member, input, kept);
     }
 
     // Rules must not write what intake would refuse.

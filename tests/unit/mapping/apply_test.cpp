@@ -245,6 +245,47 @@ TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
     EXPECT_TRUE(again.changes.empty());
 }
 
+// A reference into the received Bundle dangles once the Bundle is gone: between kept resources it
+// names the target's record; to a target neither kept nor identifiable it keeps the target's type
+// and the display, never the urn:uuid.
+TEST(MappingKeep, ReferencesBetweenKeptResourcesNameTheirRecords) {
+    RuleDir dir;
+    dir.write("r.yaml", R"(rules:
+  - rule: keep-diagnoses
+    when:
+      event: urn:oid:2.16.578.1.12.4.1.1.8279|UTSKRIVNINGSRAPPORT
+    patient: Bundle.entry.resource.ofType(Patient).first()
+    keep: Bundle.entry.resource.where($this is Encounter or $this is Condition)
+)");
+    auto loaded = load(dir.path(), {});
+    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+    auto input = *json::parse(R"({"resourceType":"Bundle","type":"message","entry":[
+      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
+         "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"UTSKRIVNINGSRAPPORT"},"source":{"endpoint":"urn:x"}}},
+      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" +
+                              fnr + R"("}]}},
+      {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Encounter","status":"finished","class":{
+         "system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"urn:uuid:2"}}},
+      {"fullUrl":"urn:uuid:4","resource":{"resourceType":"Practitioner","name":[{"family":"Lege"}]}},
+      {"fullUrl":"urn:uuid:5","resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:2"},
+         "encounter":{"reference":"urn:uuid:3"},"asserter":{"reference":"urn:uuid:4","display":"Dr. Lege"}}}]})").value;
+    Input in;
+    in.kind = Input::Kind::message;
+    in.resource = &input;
+    in.sender = "hospital";
+    in.message_id = "m1";
+    auto outcome = apply(*loaded.rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
+    ASSERT_TRUE(outcome.ok) << outcome.error;
+    ASSERT_EQ(outcome.changes.size(), 2u);
+    const auto& encounter = outcome.changes[0].resource;
+    const auto& condition = outcome.changes[1].resource;
+    ASSERT_EQ(*encounter.string_at("resourceType"), "Encounter");
+    EXPECT_EQ(json::write(*condition.find("encounter")), R"({"reference":"Encounter/)" + std::string(*encounter.string_at("id")) + R"("})");
+    EXPECT_EQ(json::write(*condition.find("asserter")), R"({"type":"Practitioner","display":"Dr. Lege"})");
+    EXPECT_EQ(json::write(*condition.find("subject")),
+              R"({"type":"Patient","identifier":{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" + fnr + R"("}})");
+}
+
 }  // namespace
 }  // namespace helsebro::mapping
 
