@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <future>
 #include <map>
 #include <mutex>
@@ -168,7 +169,18 @@ struct Processor::Impl {
                 std::lock_guard lock(mutex);
                 return generation;
             }();
-            while (round()) {
+            for (;;) {
+                try {
+                    if (!round()) break;
+                } catch (const std::exception& e) {
+                    // A read of the store failed (I/O, a locked or damaged file): what was handed
+                    // to the writer is settled and the round is read again after a pause, rather
+                    // than the processing thread ending the daemon.
+                    log->error("Processing paused: reading the store failed ({}); trying again in 1 s.", e.what());
+                    complete_in_flight();
+                    std::unique_lock lock(mutex);
+                    wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
+                }
                 std::lock_guard lock(mutex);
                 if (stopping) break;
             }
@@ -180,11 +192,22 @@ struct Processor::Impl {
         }
     }
 
-    // Runs f(0..n-1) on up to `workers` threads, this one included.
+    // Runs f(0..n-1) on up to `workers` threads, this one included. The first exception is
+    // rethrown here once every f has run or thrown: one that escaped a helper thread would end
+    // the daemon.
     void parallel(std::size_t n, const std::function<void(std::size_t)>& f) const {
         std::atomic<std::size_t> next{0};
+        std::mutex failed_mutex;
+        std::exception_ptr failed;
         auto work = [&] {
-            for (std::size_t i = next++; i < n; i = next++) f(i);
+            for (std::size_t i = next++; i < n; i = next++) {
+                try {
+                    f(i);
+                } catch (...) {
+                    std::lock_guard lock(failed_mutex);
+                    if (!failed) failed = std::current_exception();
+                }
+            }
         };
         std::vector<std::thread> helpers;
         for (unsigned w = 1; w < workers && w < n; ++w)
@@ -194,6 +217,7 @@ struct Processor::Impl {
             });
         work();
         for (auto& t : helpers) t.join();
+        if (failed) std::rethrow_exception(failed);
     }
 
     // The round's messages in chains that share no patient: each chain keeps its messages in the
@@ -227,6 +251,24 @@ struct Processor::Impl {
         if (entries.empty()) return complete_in_flight();
         cursor = entries.back().message_id;
         const std::uint64_t number = ++rounds;
+        std::vector<std::optional<InFlight>> flights(entries.size());
+        try {
+            return round(number, entries, rule_set, flights);
+        } catch (...) {
+            // Settle whatever of this round reached the writer, then read the round again: the
+            // messages stored meanwhile have their processing rows and are not read twice.
+            Round r{number, entries.front().message_id, {}};
+            for (auto& f : flights)
+                if (f) r.commits.push_back(std::move(*f));
+            complete_in_flight_ok();
+            complete(r);
+            cursor = std::min(cursor, entries.front().message_id - 1);
+            throw;
+        }
+    }
+
+    bool round(std::uint64_t number, const std::vector<store::InboxEntry>& entries,
+               const std::shared_ptr<const mapping::RuleSet>& rule_set, std::vector<std::optional<InFlight>>& flights) {
         std::vector<StoredInputs> ins(entries.size());
         parallel(entries.size(), [&](std::size_t i) { ins[i] = inputs_of(store, entries[i]); });
         const auto groups = chains_by_patient(ins);
@@ -241,7 +283,6 @@ struct Processor::Impl {
                     latest = {number, chains[c].failed};
                 }
         }
-        std::vector<std::optional<InFlight>> flights(entries.size());
         parallel(groups.size(), [&](std::size_t c) {
             for (std::size_t i : groups[c]) {
                 flights[i] = process(entries[i], ins[i], rule_set, chains[c], number);
@@ -250,6 +291,7 @@ struct Processor::Impl {
         });
         Round r{number, entries.front().message_id, {}};
         for (auto& f : flights) r.commits.push_back(std::move(*f));
+        flights.clear();
         if (!complete_in_flight_ok()) {
             // Messages of this round may have been held behind it: settle this one too before the
             // cursor goes back, so that none of its messages is read again while on its way.

@@ -7,7 +7,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "adapter/mapping/mapping.hpp"
 #include "adapter/processing/processing.hpp"
@@ -87,6 +89,7 @@ protected:
         return store_.store->patient_records(helsebro::testing::fnr_system, fnr);
     }
     void refuse_records_of(const std::string& family);
+    void exec_sql(const std::string& sql);
     // Stores `before` admissions of other patients, then the patient's admissions with these family
     // names, then 63 more of other patients, in that order, and processes them (a round is 64).
     std::vector<std::int64_t> across_rounds(int before, const std::string& fnr, const std::vector<std::string>& families) {
@@ -237,10 +240,14 @@ TEST_F(Processing, AFailedMessageHoldsItsPatientOnlyUntilTheRulesAreFixed) {
 // holding the note of an admission with this family name.
 void Processing::refuse_records_of(const std::string& family) {
     std::atomic_store(&current_, load(versioning_rules().c_str()));
+    exec_sql("CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as " + family +
+             "%' BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
+}
+
+// On the store's file, from a connection of its own (as an administrator's sqlite3 would).
+void Processing::exec_sql(const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(store_.store->database_path().c_str(), &db), SQLITE_OK);
-    const std::string sql = "CREATE TRIGGER refuse BEFORE INSERT ON resource_version WHEN CAST(NEW.body AS TEXT) LIKE '%admitted as " +
-                            family + "%' BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;";
     char* err = nullptr;
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
@@ -325,6 +332,23 @@ TEST_F(Processing, ReceivedDataOfTheRoundOnItsWayIsAmongThePatientsRecords) {
     for (const auto& r : records(fnr))
         if (r.type == "CarePlan") plan = r.json;
     EXPECT_NE(plan.find("conditions: 1"), std::string::npos) << plan;
+}
+
+// A read of the store that fails while a message is mapped (here the patients' records table is
+// away for a while) pauses processing and tries again; the processing thread must not end the
+// daemon, and the message is processed once the store reads again.
+TEST_F(Processing, AFailedReadOfTheStorePausesProcessingInsteadOfEndingIt) {
+    std::atomic_store(&current_, load(versioning_rules().c_str()));  // its upsert reads the patient's records
+    exec_sql("ALTER TABLE patient_resource RENAME TO patient_resource_away");
+    const auto fnr = helsebro::testing::synthetic_fnr(8, 9, 44);
+    receive(admission(fnr));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // at least one failed attempt and its pause
+    EXPECT_EQ(processor_->stats().processed, 0u);
+    exec_sql("ALTER TABLE patient_resource_away RENAME TO patient_resource");
+    processor_->wait_idle();
+    EXPECT_EQ(records(fnr).size(), 1u);
+    EXPECT_EQ(processor_->stats().processed, 1u);
+    EXPECT_EQ(processor_->stats().failed, 0u);
 }
 
 TEST_F(Processing, RestWritesAreLinkedToTheirPatient) {
