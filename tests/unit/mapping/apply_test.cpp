@@ -208,30 +208,47 @@ TEST(MappingApplyInvalid, ARuleCannotWriteAnInvalidRecord) {
 namespace helsebro::mapping {
 namespace {
 
-TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
-    RuleDir dir;
+// A rule set of one discharge rule that keeps what `keep` gives.
+std::shared_ptr<const RuleSet> keep_rules(const RuleDir& dir, const std::string& keep) {
     dir.write("r.yaml", R"(rules:
-  - rule: keep-admissions
+  - rule: keep-discharge-data
     when:
       event: urn:oid:2.16.578.1.12.4.1.1.8279|UTSKRIVNINGSRAPPORT
     patient: Bundle.entry.resource.ofType(Patient).first()
-    keep: Bundle.entry.resource.ofType(Encounter)
-)");
+    keep: )" + keep + "\n");
     auto loaded = load(dir.path(), {});
-    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
-    auto input = *json::parse(R"({"resourceType":"Bundle","type":"message","entry":[
+    EXPECT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+    return loaded.rules;
+}
+
+// A discharge message from the hospital: header (urn:uuid:1), the patient (urn:uuid:2), then `entries`.
+json::Value discharge_with(const std::string& entries) {
+    return *json::parse(R"({"resourceType":"Bundle","type":"message","entry":[
       {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
          "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"UTSKRIVNINGSRAPPORT"},"source":{"endpoint":"urn:x"}}},
       {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" +
-                              fnr + R"("}]}},
-      {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Encounter","id":"enc-77","status":"finished","class":{
-         "system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"urn:uuid:2"}}}]})").value;
+                        fnr + R"("}]}},)" + entries + "]}")
+                .value;
+}
+
+Input message_input(const json::Value& bundle, const std::string& message_id) {
     Input in;
     in.kind = Input::Kind::message;
-    in.resource = &input;
+    in.resource = &bundle;
     in.sender = "hospital";
-    in.message_id = "m1";
-    auto first = apply(*loaded.rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
+    in.message_id = message_id;
+    return in;
+}
+
+TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
+    RuleDir dir;
+    auto rules = keep_rules(dir, "Bundle.entry.resource.ofType(Encounter)");
+    ASSERT_TRUE(rules);
+    auto input = discharge_with(R"(
+      {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Encounter","id":"enc-77","status":"finished","class":{
+         "system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"urn:uuid:2"}}})");
+    Input in = message_input(input, "m1");
+    auto first = apply(*rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
     ASSERT_TRUE(first.ok) << first.error;
     ASSERT_EQ(first.changes.size(), 1u);
     const auto& kept = first.changes[0].resource;
@@ -240,7 +257,7 @@ TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
     EXPECT_NE(*kept.string_at("id"), "enc-77");
 
     in.message_id = "m2";  // the same Encounter in a later message: the same record, unchanged
-    auto again = apply(*loaded.rules, in, [&](const PatientKey&) { return std::vector<json::Value>{kept}; });
+    auto again = apply(*rules, in, [&](const PatientKey&) { return std::vector<json::Value>{kept}; });
     ASSERT_TRUE(again.ok) << again.error;
     EXPECT_TRUE(again.changes.empty());
 }
@@ -250,31 +267,15 @@ TEST(MappingKeep, ReceivedResourcesBecomeThePatientsDataOnce) {
 // and the display, never the urn:uuid.
 TEST(MappingKeep, ReferencesBetweenKeptResourcesNameTheirRecords) {
     RuleDir dir;
-    dir.write("r.yaml", R"(rules:
-  - rule: keep-diagnoses
-    when:
-      event: urn:oid:2.16.578.1.12.4.1.1.8279|UTSKRIVNINGSRAPPORT
-    patient: Bundle.entry.resource.ofType(Patient).first()
-    keep: Bundle.entry.resource.where($this is Encounter or $this is Condition)
-)");
-    auto loaded = load(dir.path(), {});
-    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
-    auto input = *json::parse(R"({"resourceType":"Bundle","type":"message","entry":[
-      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"MessageHeader","eventCoding":{
-         "system":"urn:oid:2.16.578.1.12.4.1.1.8279","code":"UTSKRIVNINGSRAPPORT"},"source":{"endpoint":"urn:x"}}},
-      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":")" +
-                              fnr + R"("}]}},
+    auto rules = keep_rules(dir, "Bundle.entry.resource.where($this is Encounter or $this is Condition)");
+    ASSERT_TRUE(rules);
+    auto input = discharge_with(R"(
       {"fullUrl":"urn:uuid:3","resource":{"resourceType":"Encounter","status":"finished","class":{
          "system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"urn:uuid:2"}}},
       {"fullUrl":"urn:uuid:4","resource":{"resourceType":"Practitioner","name":[{"family":"Lege"}]}},
       {"fullUrl":"urn:uuid:5","resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:2"},
-         "encounter":{"reference":"urn:uuid:3"},"asserter":{"reference":"urn:uuid:4","display":"Dr. Lege"}}}]})").value;
-    Input in;
-    in.kind = Input::Kind::message;
-    in.resource = &input;
-    in.sender = "hospital";
-    in.message_id = "m1";
-    auto outcome = apply(*loaded.rules, in, [](const PatientKey&) { return std::vector<json::Value>{}; });
+         "encounter":{"reference":"urn:uuid:3"},"asserter":{"reference":"urn:uuid:4","display":"Dr. Lege"}}})");
+    auto outcome = apply(*rules, message_input(input, "m1"), [](const PatientKey&) { return std::vector<json::Value>{}; });
     ASSERT_TRUE(outcome.ok) << outcome.error;
     ASSERT_EQ(outcome.changes.size(), 2u);
     const auto& encounter = outcome.changes[0].resource;
