@@ -26,9 +26,20 @@ write_pilot_config() {
 # Starts the daemon on DIR/config.yaml (log to LOG) and waits up to SECONDS (default 10) for it to
 # listen; sets daemon, address and token (the demo client's, from DIR/data).
 start_daemon() {
-  local dir=$1 log=$2 seconds=${3:-10}
-  "$build/helsebro" serve --config "$dir/config.yaml" > "$log" 2>&1 &
+  launch_daemon "$1" "$2"
+  wait_listening "$@"
+}
+
+# Starts the daemon on DIR/config.yaml (log to LOG) without waiting; sets daemon.
+launch_daemon() {
+  "$build/helsebro" serve --config "$1/config.yaml" > "$2" 2>&1 &
   daemon=$!
+}
+
+# Waits up to SECONDS (default 10) for the daemon started on DIR to listen (LOG); sets address
+# and token.
+wait_listening() {
+  local dir=$1 log=$2 seconds=${3:-10}
   for _ in $(seq 1 $(( seconds * 10 ))); do
     grep -q "is listening on" "$log" && break
     kill -0 "$daemon" 2> /dev/null || break

@@ -103,21 +103,8 @@ smaps_breakdown() {
 
 address=""
 token=""
-# Started apart from waiting for it: step 3 samples memory from the launch on.
-launch_daemon() {  # LOG
-  "$build/helsebro" serve --config "$run/daemon/config.yaml" > "$1" 2>&1 &
-  daemon=$!
-}
-wait_listening() {  # LOG; up to 60 s (a 10 GB database opens in well under that)
-  for _ in $(seq 1 600); do
-    grep -q "is listening on" "$1" && break
-    kill -0 "$daemon" 2> /dev/null || break
-    sleep 0.1
-  done
-  address=$(grep -o "is listening on [0-9.:]*" "$1" | awk '{print $4}' || true)
-  [[ -n "$address" ]] || { cat "$1" >&2; exit 1; }
-  token=$(cat "$data/demo-client.token")
-}
+# The daemon is launched apart from waiting for it (bench/lib.sh): step 3 samples memory from the
+# launch on. A 10 GB database opens in well under the 60 s allowed.
 stats() { curl -sf -H "Authorization: Bearer $token" "http://$address/admin/processing"; }
 done_count() {  # processed + failed + waiting: every message the processing stage has looked at
   local s; s=$(stats)
@@ -132,8 +119,8 @@ load() {  # OUT: wrk for $duration s; prints "acknowledged/s non-2xx requests"
 
 # 1. Idle.
 echo "1. idle ..." >&2
-launch_daemon "$run/daemon/daemon-1.log"
-wait_listening "$run/daemon/daemon-1.log"
+launch_daemon "$run/daemon" "$run/daemon/daemon-1.log"
+wait_listening "$run/daemon" "$run/daemon/daemon-1.log" 60
 sleep 3
 read -r _ idle_rss idle_hwm idle_anon idle_file _ idle_threads <<< "$(status_line "$daemon")"
 idle_maps=$(smaps_breakdown)
@@ -204,10 +191,10 @@ read -r bench_rows bench_lanes <<< "$(sqlite3 -separator ' ' "$db" "SELECT count
 echo "   $bench_rows rows in $bench_lanes lanes, ${insert_s}s; database $(( db_bytes / 1048576 )) MiB" >&2
 
 echo "   daemon with the queue, sampled for ${queued_seconds}s ..." >&2
-launch_daemon "$run/daemon/daemon-3.log"
+launch_daemon "$run/daemon" "$run/daemon/daemon-3.log"
 t_launch=$(now)
 start_sampler "$run/queued.samples"
-wait_listening "$run/daemon/daemon-3.log"
+wait_listening "$run/daemon" "$run/daemon/daemon-3.log" 60
 listen_s=$(calc %.1f "$(now) - $t_launch")
 read -r _ q_start_rss _ q_start_anon q_start_file _ _ <<< "$(status_line "$daemon")"
 sleep "$(awk -v s="$queued_seconds" -v a="$(now)" -v b="$t_launch" 'BEGIN { r = s - (a - b); printf "%.1f", (r > 0 ? r : 0) }')"
@@ -317,6 +304,14 @@ EOF
 )
 echo "$results"
 get() { awk -v k="$1" '$1 == k { print $2 }' <<< "$results"; }
+# KEY's MiB with its anonymous and file-backed parts (KEY_anon_mib, KEY_file_mib beside KEY_mib).
+split_mib() { echo "$(get "$1") (anon $(get "${1%_mib}_anon_mib"), file $(get "${1%_mib}_file_mib"))"; }
+# A table row: LABEL, the value of KEY (with its parts when SPLIT), the goal GOAL and whether it is met.
+goal_row() {  # LABEL KEY GOAL [split] [EXTRA]
+  local value; value=$(get "$2")
+  [[ "${4:-}" == split ]] && value=$(split_mib "$2")
+  echo "| $1 | $value${5:-} | ≤ $3 | $(met "$(get "$2")" "$3") |"
+}
 breakdown() {  # smaps line -> MiB text
   [[ $1 == n/a ]] && { echo n/a; return; }
   awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
@@ -348,18 +343,18 @@ out="bench/results/memory-$(date -u +%Y-%m-%d).md"
   echo
   echo "| figure | value | goal | met? |"
   echo "|---|---:|---:|---|"
-  echo "| idle, 3 s after start | $(get idle_rss_mib) (anon $(get idle_rss_anon_mib), file $(get idle_rss_file_mib)) | ≤ $goal_idle | $(met "$(get idle_rss_mib)" $goal_idle) |"
-  echo "| at full load, peak ($(get load_samples) samples over ${duration} s) | $(get load_rss_peak_mib) (anon $(get load_rss_peak_anon_mib), file $(get load_rss_peak_file_mib)) | ≤ $goal_load | $(met "$(get load_rss_peak_mib)" $goal_load) |"
+  goal_row "idle, 3 s after start" idle_rss_mib $goal_idle split
+  goal_row "at full load, peak ($(get load_samples) samples over ${duration} s)" load_rss_peak_mib $goal_load split
   echo "| at full load, mean | $(get load_rss_mean_mib) | | |"
-  echo "| processing catching up after the load ($(get drain_seconds) s), peak | $(get drain_rss_peak_mib) (anon $(get drain_rss_peak_anon_mib), file $(get drain_rss_peak_file_mib)) | ≤ $goal_load | $(met "$(get drain_rss_peak_mib)" $goal_load) |"
-  echo "| VmHWM of that daemon (true peak, between samples too) | $(get load_hwm_mib) | ≤ $goal_load | $(met "$(get load_hwm_mib)" $goal_load) |"
-  echo "| caught up and idle again (what the load left resident) | $(get after_load_rss_mib) (anon $(get after_load_rss_anon_mib), file $(get after_load_rss_file_mib)) | | |"
-  echo "| $(get queued_rows_added) queued: after start (listening after $(get queued_listen_seconds) s) | $(get queued_rss_after_start_mib) (anon $(get queued_rss_after_start_anon_mib), file $(get queued_rss_after_start_file_mib)) | ≤ $goal_load | $(met "$(get queued_rss_after_start_mib)" $goal_load) |"
-  echo "| $(get queued_rows_added) queued: peak over ${queued_seconds} s from start ($(get queued_samples) samples) | $(get queued_rss_peak_mib) (anon $(get queued_rss_peak_anon_mib), file $(get queued_rss_peak_file_mib)); mean $(get queued_rss_mean_mib) | ≤ $goal_load | $(met "$(get queued_rss_peak_mib)" $goal_load) |"
-  echo "| $(get queued_rows_added) queued: VmHWM at ${queued_seconds} s (true peak, between samples too) | $(get queued_hwm_mib) | ≤ $goal_load | $(met "$(get queued_hwm_mib)" $goal_load) |"
-  echo "| $(get queued_rows_added) queued: at ${queued_seconds} s | $(get queued_rss_end_mib) (anon $(get queued_rss_end_anon_mib), file $(get queued_rss_end_file_mib)) | | |"
-  echo "| $(get queued_rows_added) queued and full load, peak (${duration} s) | $(get queued_load_rss_peak_mib) (anon $(get queued_load_rss_peak_anon_mib), file $(get queued_load_rss_peak_file_mib)); mean $(get queued_load_rss_mean_mib) | ≤ $goal_load | $(met "$(get queued_load_rss_peak_mib)" $goal_load) |"
-  echo "| VmHWM of that daemon, at its end (start-up included) | $(get queued_load_hwm_mib) | ≤ $goal_load | $(met "$(get queued_load_hwm_mib)" $goal_load) |"
+  goal_row "processing catching up after the load ($(get drain_seconds) s), peak" drain_rss_peak_mib $goal_load split
+  goal_row "VmHWM of that daemon (true peak, between samples too)" load_hwm_mib $goal_load
+  echo "| caught up and idle again (what the load left resident) | $(split_mib after_load_rss_mib) | | |"
+  goal_row "$(get queued_rows_added) queued: after start (listening after $(get queued_listen_seconds) s)" queued_rss_after_start_mib $goal_load split
+  goal_row "$(get queued_rows_added) queued: peak over ${queued_seconds} s from start ($(get queued_samples) samples)" queued_rss_peak_mib $goal_load split "; mean $(get queued_rss_mean_mib)"
+  goal_row "$(get queued_rows_added) queued: VmHWM at ${queued_seconds} s (true peak, between samples too)" queued_hwm_mib $goal_load
+  echo "| $(get queued_rows_added) queued: at ${queued_seconds} s | $(split_mib queued_rss_end_mib) | | |"
+  goal_row "$(get queued_rows_added) queued and full load, peak (${duration} s)" queued_load_rss_peak_mib $goal_load split "; mean $(get queued_load_rss_mean_mib)"
+  goal_row "VmHWM of that daemon, at its end (start-up included)" queued_load_hwm_mib $goal_load
   echo "| GET /admin/queue reports for $recipient | queued $(get queue_reported), circuit $(get queue_circuit) | ≥ $rows | $( [[ $queued_ok == yes ]] && echo yes || echo '**no**') |"
   echo "| GET /admin/queue with $(get queued_rows_added) queued, ms (first / best of 3 more) | $(get queue_get_first_ms) / $(get queue_get_best_ms) | | |"
   echo
