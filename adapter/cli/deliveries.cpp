@@ -220,6 +220,13 @@ std::string percent_encode(std::string_view s) {
     return out;
 }
 
+// PATH?name=value&..., each value percent-encoded (a time zone's '+' would otherwise be a space).
+std::string with_query(std::string path, const std::vector<std::pair<std::string, std::string>>& params) {
+    for (std::size_t i = 0; i < params.size(); ++i)
+        path += (i ? "&" : "?") + params[i].first + "=" + percent_encode(params[i].second);
+    return path;
+}
+
 std::string trim(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
     std::size_t start = 0;
@@ -472,10 +479,7 @@ int list(AdminClient& admin, const Parsed& p) {
     const auto filters = filters_of(p, true);
     const bool filtered = std::any_of(filter_options.begin(), filter_options.end(),
                                       [&](const OptionSpec& o) { return p.get(o.name).has_value(); });
-    std::string path = "/admin/deadletters";
-    for (std::size_t i = 0; i < filters.size(); ++i)
-        path += (i ? "&" : "?") + filters[i].first + "=" + percent_encode(filters[i].second);
-    auto answer = admin.get(path, p.get("--json").has_value());
+    auto answer = admin.get(with_query("/admin/deadletters", filters), p.get("--json").has_value());
     if (auto* code = std::get_if<int>(&answer)) return *code;
     const json::Value& body = std::get<json::Value>(answer);
     std::vector<std::vector<std::string>> rows;
@@ -618,13 +622,10 @@ int change(AdminClient& admin, const Parsed& p, bool replay) {
 }
 
 int audit(AdminClient& admin, const Parsed& p) {
-    std::string path = "/admin/audit";
-    for (const char* name : {"limit", "before"}) {
-        auto value = p.get(std::string("--") + name);
-        if (!value) continue;
-        path += (path.find('?') == std::string::npos ? "?" : "&") + std::string(name) + "=" + *value;
-    }
-    auto answer = admin.get(path, p.get("--json").has_value());
+    std::vector<std::pair<std::string, std::string>> query;
+    for (const char* name : {"limit", "before"})
+        if (auto value = p.get(std::string("--") + name)) query.emplace_back(name, *value);
+    auto answer = admin.get(with_query("/admin/audit", query), p.get("--json").has_value());
     if (auto* code = std::get_if<int>(&answer)) return *code;
     const json::Value& body = std::get<json::Value>(answer);
     std::vector<std::vector<std::string>> rows;

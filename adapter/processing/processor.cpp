@@ -374,8 +374,9 @@ struct Processor::Impl {
         for (auto& v : store.patient_records(key.system, key.value)) {
             auto parsed = json::parse(v.json, {512});
             if (!parsed.value) continue;
-            seen.insert(v.type + "/" + v.id);
-            if (changed.count(v.type + "/" + v.id)) continue;
+            auto name = v.type + "/" + v.id;
+            if (changed.count(name)) continue;
+            seen.insert(std::move(name));
             out.push_back(std::move(*parsed.value));
         }
         for (const auto& [type, id] : linked) {
